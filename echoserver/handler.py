@@ -1,0 +1,127 @@
+"""An ASGI handler for the MCP endpoints that never pays a thread per request.
+
+Django's ``ASGIHandler`` enters asgiref's ``ThreadSensitiveContext`` for every request and
+closes each response with ``sync_to_async``, which creates and joins an OS thread per
+request (measured: 1.9k req/s against 11.4k without). This subclass keeps everything else
+Django does (request objects, URL resolution, views, disconnect handling for streaming
+responses) and differs only where that cost lives:
+
+- no ThreadSensitiveContext and no request_started/finished signals (the MCP views touch
+  no database connection, which is all those signals manage);
+- responses are closed in the event loop;
+- the middleware chain is ``settings.MCP_MIDDLEWARE``, async-native classes only;
+- the body is refused with 413 as soon as it passes MCP_MAX_BODY_BYTES, before it is
+  buffered whole.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured, RequestAborted
+from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.core.handlers.exception import convert_exception_to_response
+from django.urls import set_script_prefix
+from django.utils.module_loading import import_string
+
+from mcp.errors import PayloadTooLarge
+from mcp.responses import error_response
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class McpASGIHandler(ASGIHandler):
+    def load_middleware(self, is_async: bool = False) -> None:
+        self._view_middleware = []
+        self._template_response_middleware = []
+        self._exception_middleware = []
+        handler = convert_exception_to_response(self._get_response_async)
+        for path in reversed(settings.MCP_MIDDLEWARE):
+            middleware = import_string(path)
+            if not getattr(middleware, "async_capable", False):
+                raise ImproperlyConfigured(f"MCP_MIDDLEWARE entry {path} must be async-capable")
+            handler = convert_exception_to_response(middleware(handler))
+        self._middleware_chain = handler
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
+        scope["mcp.received"] = (time.time(), time.perf_counter())
+        await self.handle(scope, receive, send)
+
+    async def handle(self, scope, receive, send) -> None:
+        try:
+            body_file = await self.read_body(receive, scope)
+        except RequestAborted:
+            return
+        except BodyTooLarge:
+            response = error_response(
+                PayloadTooLarge(f"Payload Too Large: the body exceeds {settings.MCP_MAX_BODY_BYTES} bytes")
+            )
+            await self.send_response(response, send)
+            return
+        set_script_prefix(get_script_prefix(scope))
+        request, error_response_ = self.create_request(scope, body_file)
+        if request is None:
+            body_file.close()
+            await self.send_response(error_response_, send)
+            error_response_.close()
+            return
+
+        async def process_request() -> object:
+            response = await self.run_get_response(request)
+            try:
+                await self.send_response(response, send)
+            except asyncio.CancelledError:
+                pass  # the client went away while we were sending
+            return response
+
+        # As Django does: cancel the view (and its stream) when the client disconnects.
+        tasks = [
+            asyncio.create_task(self.listen_for_disconnect(receive)),
+            asyncio.create_task(process_request()),
+        ]
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in tasks:
+            if task.done():
+                try:
+                    task.result()
+                except RequestAborted:
+                    pass
+            else:
+                task.cancel()
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    pass
+        if not tasks[1].cancelled() and tasks[1].exception() is None:
+            tasks[1].result().close()
+        body_file.close()
+
+    async def read_body(self, receive, scope=None):
+        limit = settings.MCP_MAX_BODY_BYTES
+        for name, value in (scope or {}).get("headers", ()):
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
+                raise BodyTooLarge()
+        body_file = tempfile.SpooledTemporaryFile(max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE, mode="w+b")
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                body_file.close()
+                raise RequestAborted()
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                body_file.close()
+                raise BodyTooLarge()
+            body_file.write(chunk)
+            if not message.get("more_body", False):
+                break
+        body_file.seek(0)
+        return body_file

@@ -1,0 +1,251 @@
+"""All settings, read from the environment by the strict helpers in ``echoserver.env``.
+
+With no environment at all the server runs on the embedded default: sessions and queues in
+Django's local-memory cache (one process), Django's own tables in SQLite under MCP_DATA_DIR.
+Setting REDIS_URL moves sessions and queues to Redis so any number of workers and machines
+can serve any session.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+from echoserver.env import env_bool, env_choice, env_float, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(env_str("MCP_DATA_DIR", str(Path.cwd() / "var")))
+
+# --- Django core --------------------------------------------------------------------------
+
+# Django's DEBUG stays off: debug pages would show tracebacks. MCP_ECHO_DEBUG only raises
+# the log level.
+DEBUG = False
+MCP_ECHO_DEBUG = env_bool("MCP_ECHO_DEBUG", False)
+
+
+def _secret_key() -> str:
+    configured = env_str("DJANGO_SECRET_KEY")
+    if configured:
+        return configured
+    # A fresh checkout works with no configuration: keep a generated key beside the database
+    # so admin logins survive restarts.
+    key_file = DATA_DIR / "secret_key"
+    try:
+        return key_file.read_text().strip()
+    except FileNotFoundError:
+        pass
+    key = secrets.token_urlsafe(50)
+    try:
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(key)
+        key_file.chmod(0o600)
+    except OSError:
+        pass
+    return key
+
+
+SECRET_KEY = _secret_key()
+
+INSTALLED_APPS = [
+    # First, so its runserver (uvicorn, ASGI) wins over staticfiles' (WSGI).
+    "mcp.apps.McpConfig",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "corsheaders",
+    "django_prometheus",
+]
+
+# The full chain, for the admin, the status page and /metrics.
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+# The chain for the MCP endpoints (/mcp, /sse, /messages): async-native middleware only, so
+# a request never hops to a thread (see echoserver.handler).
+MCP_MIDDLEWARE = [
+    "mcp.security.HostOriginMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+]
+MCP_PATHS = ("/mcp", "/sse", "/messages")
+
+ROOT_URLCONF = "echoserver.urls"
+ASGI_APPLICATION = "echoserver.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": env_str("MCP_DATABASE_PATH", str(DATA_DIR / "db.sqlite3")),
+    }
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = env_str("MCP_STATIC_ROOT") or None
+WHITENOISE_USE_FINDERS = True
+
+# --- Hosts, origins, proxies ----------------------------------------------------------------
+
+LOCAL_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
+MCP_ALLOWED_HOSTS = env_list("MCP_ALLOWED_HOSTS", LOCAL_HOSTS)
+ALLOWED_HOSTS = list(MCP_ALLOWED_HOSTS)
+
+# Seed compatibility: CORS_ORIGIN is a single origin or "*".
+_cors_origin = env_str("CORS_ORIGIN")
+MCP_ALLOWED_ORIGINS = env_list(
+    "MCP_ALLOWED_ORIGINS",
+    [_cors_origin] if _cors_origin else ["http://localhost", "http://127.0.0.1", "http://[::1]"],
+)
+MCP_TRUSTED_PROXIES = env_list("MCP_TRUSTED_PROXIES", [])
+
+CORS_ALLOW_ALL_ORIGINS = "*" in MCP_ALLOWED_ORIGINS
+CORS_ALLOWED_ORIGIN_REGEXES = [
+    # Any port on each allowed origin, like the host rule.
+    r"^" + origin.replace(".", r"\.").replace("[", r"\[").replace("]", r"\]") + r"(:\d+)?$"
+    for origin in MCP_ALLOWED_ORIGINS
+    if origin != "*"
+]
+CORS_ALLOW_METHODS = ["GET", "POST", "DELETE", "OPTIONS"]
+CORS_ALLOW_HEADERS = [
+    "accept",
+    "authorization",
+    "content-type",
+    "last-event-id",
+    "mcp-protocol-version",
+    "mcp-session-id",
+]
+CORS_EXPOSE_HEADERS = ["Mcp-Session-Id", "Mcp-Protocol-Version", "WWW-Authenticate"]
+
+# --- MCP: protocol ---------------------------------------------------------------------------
+
+KNOWN_PROTOCOL_VERSIONS = ("2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05")
+MCP_PROTOCOL_VERSIONS_SUPPORTED = env_list("MCP_PROTOCOL_VERSIONS_SUPPORTED", list(KNOWN_PROTOCOL_VERSIONS))
+for _version in MCP_PROTOCOL_VERSIONS_SUPPORTED:
+    if _version not in KNOWN_PROTOCOL_VERSIONS:
+        raise ImproperlyConfigured(
+            f"MCP_PROTOCOL_VERSIONS_SUPPORTED names {_version!r}; this server speaks "
+            + ", ".join(KNOWN_PROTOCOL_VERSIONS)
+        )
+if not MCP_PROTOCOL_VERSIONS_SUPPORTED:
+    raise ImproperlyConfigured("MCP_PROTOCOL_VERSIONS_SUPPORTED must name at least one version")
+# Newest first, whatever order the operator wrote.
+MCP_PROTOCOL_VERSIONS_SUPPORTED = sorted(set(MCP_PROTOCOL_VERSIONS_SUPPORTED), reverse=True)
+MCP_PROTOCOL_VERSION = env_str("MCP_PROTOCOL_VERSION", MCP_PROTOCOL_VERSIONS_SUPPORTED[0])
+if MCP_PROTOCOL_VERSION not in MCP_PROTOCOL_VERSIONS_SUPPORTED:
+    raise ImproperlyConfigured(
+        f"MCP_PROTOCOL_VERSION {MCP_PROTOCOL_VERSION!r} is not in MCP_PROTOCOL_VERSIONS_SUPPORTED"
+    )
+
+MCP_SERVER_NAME = env_str("MCP_SERVER_NAME", "mcp-echo-stateful-server")
+MCP_TOOLSETS = env_list("MCP_TOOLSETS", ["all"])
+SAMPLE_TOOL_NAME = env_str("SAMPLE_TOOL_NAME")
+
+# --- MCP: sessions, queues, streams --------------------------------------------------------
+
+MCP_SESSION_TIMEOUT = env_int("MCP_SESSION_TIMEOUT", 3600, minimum=1)
+MCP_SWEEP_INTERVAL = env_float("MCP_SWEEP_INTERVAL", 60.0, minimum=0.05)
+MCP_QUEUE_SIZE = env_int("MCP_QUEUE_SIZE", 100, minimum=1)
+# Events kept per request stream for Last-Event-ID replay, and request streams kept per session.
+MCP_REPLAY_SIZE = env_int("MCP_REPLAY_SIZE", 1000, minimum=1)
+MCP_RETAINED_STREAMS = env_int("MCP_RETAINED_STREAMS", 16, minimum=1)
+MCP_PAGE_SIZE = env_int("MCP_PAGE_SIZE", 100, minimum=1)
+MCP_KEEPALIVE_INTERVAL = env_float("MCP_KEEPALIVE_INTERVAL", 15.0, minimum=0.05)
+MCP_SSE_RETRY_MS = env_int("MCP_SSE_RETRY_MS", 1000, minimum=0)
+MCP_CLIENT_REQUEST_TIMEOUT = env_float("MCP_CLIENT_REQUEST_TIMEOUT", 60.0, minimum=0.05)
+MCP_MAX_SESSIONS = env_int("MCP_MAX_SESSIONS", 100_000, minimum=1)
+
+# --- MCP: limits on input ------------------------------------------------------------------
+
+MCP_MAX_BODY_BYTES = env_int("MCP_MAX_BODY_BYTES", 4 * 1024 * 1024, minimum=1024)
+MCP_MAX_JSON_DEPTH = env_int("MCP_MAX_JSON_DEPTH", 64, minimum=2, maximum=1000)
+MCP_MAX_BATCH = env_int("MCP_MAX_BATCH", 100, minimum=1)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MCP_MAX_BODY_BYTES
+
+# --- Storage ---------------------------------------------------------------------------------
+
+REDIS_URL = env_str("REDIS_URL")
+MCP_STORE = env_choice("MCP_STORE", "redis" if REDIS_URL else "memory", ("memory", "redis"))
+if MCP_STORE == "redis" and not REDIS_URL:
+    raise ImproperlyConfigured("MCP_STORE=redis needs REDIS_URL")
+MCP_CACHE_ALIAS = "mcp"
+
+if MCP_STORE == "redis":
+    _mcp_cache = {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": env_str("MCP_REDIS_PREFIX", "mcp-echo"),
+        "TIMEOUT": None,
+        "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
+    }
+else:
+    _mcp_cache = {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "mcp-sessions",
+        "TIMEOUT": None,
+        # The session cap bounds memory; locmem's own culling would drop live sessions.
+        "OPTIONS": {"MAX_ENTRIES": 2**62, "CULL_FREQUENCY": 2},
+    }
+
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "default"},
+    MCP_CACHE_ALIAS: _mcp_cache,
+}
+
+# --- Logging ---------------------------------------------------------------------------------
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+    },
+    "filters": {"redact": {"()": "mcp.redact.RedactingFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact"],
+        },
+    },
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        "mcp": {"level": "DEBUG" if MCP_ECHO_DEBUG else "INFO", "propagate": True},
+        "echoserver": {"level": "DEBUG" if MCP_ECHO_DEBUG else "INFO", "propagate": True},
+        # Django would log every 4xx from the admin side with request details.
+        "django.request": {"level": "ERROR", "propagate": True},
+    },
+}

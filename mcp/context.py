@@ -1,0 +1,193 @@
+"""What a handler or tool sees of the world: the request, its session, and ways to talk back.
+
+Never the Django request: ``RequestInfo`` is a plain snapshot taken by the transport, so
+tools can be called from tests, the legacy SSE transport or a task runner alike.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+
+from mcp import jsonrpc
+from mcp.bus import OUTBOX
+from mcp.errors import ClientRequestFailed
+from mcp.protocol import LOG_RANK
+
+if TYPE_CHECKING:
+    from mcp.bus import Bus
+    from mcp.store import Session, SessionStore
+    from mcp.streams import RequestStream
+
+logger = logging.getLogger("mcp.context")
+
+# Which client capability each server-to-client request needs (lifecycle: never send a
+# request the client did not declare).
+REQUIRED_CAPABILITY = {
+    "sampling/createMessage": "sampling",
+    "elicitation/create": "elicitation",
+    "roots/list": "roots",
+}
+
+# Ids of server-to-client requests: unique within a session because they are unique in the
+# process (counter) and across processes (random node prefix).
+_NODE = secrets.token_hex(3)
+_request_ids = itertools.count(1)
+
+
+def next_server_request_id() -> str:
+    return f"srv-{_NODE}-{next(_request_ids)}"
+
+
+@dataclass(slots=True)
+class RequestInfo:
+    http_method: str
+    path: str
+    headers: dict[str, str]
+    client_addr: str = ""
+    scheme: str = "http"
+    received_at: float = field(default_factory=time.time)
+    started: float = field(default_factory=time.perf_counter)
+    principal: str | None = None
+    # Verified token claims in MCP_AUTH=jwt mode; None when no token was verified.
+    auth: dict[str, Any] | None = None
+
+    def header(self, name: str, default: str = "") -> str:
+        return self.headers.get(name.lower(), default)
+
+
+class Context:
+    """Per-request view given to handlers and tools."""
+
+    def __init__(
+        self,
+        *,
+        request: RequestInfo,
+        session: Session | None,
+        store: SessionStore,
+        bus: Bus,
+        stream: RequestStream | None = None,
+        request_id: jsonrpc.RequestId | None = None,
+        meta: dict[str, Any] | None = None,
+    ) -> None:
+        self.request = request
+        self.session = session
+        self.store = store
+        self.bus = bus
+        self.stream = stream
+        self.request_id = request_id
+        self.meta = meta or {}
+        self._last_progress: float | None = None
+
+    @property
+    def session_id(self) -> str | None:
+        return self.session.id if self.session else None
+
+    @property
+    def progress_token(self) -> str | int | None:
+        token = self.meta.get("progressToken")
+        return token if jsonrpc.valid_id(token) else None
+
+    @property
+    def pid(self) -> int:
+        return os.getpid()
+
+    # --- Messages on this request's stream ------------------------------------------------
+
+    async def notify(self, method: str, params: dict[str, Any] | None = None) -> bool:
+        """Send a notification ahead of the result; False if it cannot reach the client."""
+        if self.stream is None:
+            return False
+        return await self.stream.emit(jsonrpc.notification(method, params))
+
+    async def progress(self, progress: float, total: float | None = None, message: str | None = None) -> bool:
+        """Report progress against the client's progressToken (nothing is sent without one).
+
+        Progress must increase: a value not above the last one sent is skipped.
+        """
+        token = self.progress_token
+        if token is None:
+            return False
+        if self._last_progress is not None and progress <= self._last_progress:
+            return False
+        self._last_progress = progress
+        params: dict[str, Any] = {"progressToken": token, "progress": progress}
+        if total is not None:
+            params["total"] = total
+        if message is not None:
+            params["message"] = message
+        return await self.notify("notifications/progress", params)
+
+    def log_enabled(self, level: str) -> bool:
+        threshold = self.session.log_level if self.session else None
+        if threshold is None:
+            return True
+        return LOG_RANK.get(level, 0) >= LOG_RANK.get(threshold, 0)
+
+    async def log(self, level: str, data: Any, logger_name: str | None = None) -> bool:
+        """notifications/message at ``level``, if the session's logging/setLevel allows it."""
+        if level not in LOG_RANK:
+            raise ValueError(f"unknown log level {level!r}")
+        if not self.log_enabled(level):
+            return False
+        params: dict[str, Any] = {"level": level, "data": data}
+        if logger_name:
+            params["logger"] = logger_name
+        return await self.notify("notifications/message", params)
+
+    # --- Messages on the session's GET stream ---------------------------------------------
+
+    async def send_to_session(self, message: dict[str, Any]) -> bool:
+        """Queue a message on the session's outbox (its GET stream); False without a session."""
+        if self.session is None:
+            return False
+        await self.bus.publish(self.session.id, OUTBOX, message)
+        return True
+
+    # --- Server-to-client requests --------------------------------------------------------
+
+    async def ask_client(
+        self, method: str, params: dict[str, Any] | None = None, *, timeout: float | None = None
+    ) -> dict[str, Any]:
+        """Send a request to the client and wait for its answer (a POST to any process).
+
+        Raises ClientRequestFailed when the client lacks the capability, the request cannot
+        be delivered, the client answers with an error, or no answer arrives in time (then
+        the request is cancelled with notifications/cancelled).
+        """
+        session = self.session
+        if session is None:
+            raise ClientRequestFailed(f"{method} needs a session")
+        capability = REQUIRED_CAPABILITY.get(method)
+        if capability and not session.has_capability(capability):
+            raise ClientRequestFailed(f"the client did not declare the {capability!r} capability")
+        limit = timeout if timeout is not None else settings.MCP_CLIENT_REQUEST_TIMEOUT
+        request_id = next_server_request_id()
+        waiter = self.bus.expect_reply(session.id, request_id)
+        try:
+            message = jsonrpc.request(request_id, method, params)
+            if not (self.stream is not None and await self.stream.emit(message)):
+                await self.bus.publish(session.id, OUTBOX, message)
+            reply = await waiter.wait(limit)
+        finally:
+            await waiter.close()
+        if reply is None:
+            cancel = jsonrpc.notification(
+                "notifications/cancelled", {"requestId": request_id, "reason": f"no answer within {limit:g}s"}
+            )
+            if not (self.stream is not None and await self.stream.emit(cancel)):
+                await self.bus.publish(session.id, OUTBOX, cancel)
+            raise ClientRequestFailed(f"the client did not answer {method} within {limit:g}s")
+        if reply.get("error") is not None:
+            error = reply["error"]
+            raise ClientRequestFailed(
+                f"the client answered {method} with error {error.get('code')}: {error.get('message')}"
+            )
+        return reply.get("result") or {}

@@ -1,0 +1,37 @@
+"""Process start-up and shut-down: what runs beside the requests."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+
+from mcp import sweeper
+from mcp.bus import get_bus
+from mcp.store import get_store
+
+logger = logging.getLogger("mcp.lifecycle")
+
+started = False
+
+
+async def startup() -> None:
+    global started
+    if started:
+        return
+    started = True
+    sweeper.start()
+    logger.info(
+        "serving MCP (%s store, session timeout %ss, versions %s)",
+        settings.MCP_STORE,
+        settings.MCP_SESSION_TIMEOUT,
+        ", ".join(settings.MCP_PROTOCOL_VERSIONS_SUPPORTED),
+    )
+
+
+async def shutdown() -> None:
+    global started
+    await sweeper.stop()
+    await get_bus().close()
+    await get_store().close()
+    started = False

@@ -1,0 +1,100 @@
+"""Keeping secrets and tracebacks out of what the server shows and logs (pure, plus a filter).
+
+Used by the tools that print request data, by error reporting, and as a logging filter on
+every handler, so a token, cookie or password never reaches a client or a log line.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import traceback
+from urllib.parse import urlsplit, urlunsplit
+
+SECRET_NAME = re.compile(
+    r"(pass(word|wd)?|pwd|secret|token|key|auth|credential|cookie|session_?id|private|signature)",
+    re.IGNORECASE,
+)
+# Header values shown with only a short prefix.
+SECRET_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-auth-token", "x-api-key"}
+)
+
+_URL_PASSWORD = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@/\s]+)@")
+_BEARER = re.compile(r"(?P<kind>\b(?:Bearer|Basic|Token)\s+)(?P<value>[A-Za-z0-9._~+/=-]{6,})", re.IGNORECASE)
+_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
+_ASSIGNMENT = re.compile(
+    r"(?P<name>[A-Za-z_][A-Za-z0-9_-]*(?:pass(?:word|wd)?|secret|token|api_?key|cookie)[A-Za-z0-9_-]*)"
+    r"(?P<sep>\s*[=:]\s*)(?P<value>[^\s,;&\"']+)",
+    re.IGNORECASE,
+)
+
+KEEP = 4
+
+
+def mask(value: str, keep: int = KEEP) -> str:
+    """Show the first ``keep`` characters and the length, never the rest."""
+    if not value:
+        return value
+    shown = value[:keep] if len(value) > keep * 2 else ""
+    return f"{shown}…[{len(value)} chars redacted]"
+
+
+def is_secret_name(name: str) -> bool:
+    return bool(SECRET_NAME.search(name))
+
+
+def redact_url(url: str) -> str:
+    """Replace the password of ``scheme://user:password@host`` with ``***``."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return _URL_PASSWORD.sub(r"\g<scheme>\g<user>:***@", url)
+    if parts.password is None:
+        return url
+    userinfo = f"{parts.username or ''}:***@"
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, userinfo + host, parts.path, parts.query, parts.fragment))
+
+
+def redact_header(name: str, value: str) -> str:
+    if name.lower() in SECRET_HEADERS:
+        kind, sep, rest = value.partition(" ")
+        if sep and kind.lower() in ("bearer", "basic", "token", "dpop"):
+            return f"{kind} {mask(rest)}"
+        return mask(value)
+    return redact_text(value)
+
+
+def redact_text(text: str) -> str:
+    """Mask anything in free text that looks like a credential."""
+    text = _URL_PASSWORD.sub(r"\g<scheme>\g<user>:***@", text)
+    text = _BEARER.sub(lambda m: m.group("kind") + mask(m.group("value")), text)
+    text = _JWT.sub(lambda m: mask(m.group(0)), text)
+    return _ASSIGNMENT.sub(lambda m: m.group("name") + m.group("sep") + mask(m.group("value")), text)
+
+
+def describe_exception(exc: BaseException) -> str:
+    """``Type at file:line: message`` for the innermost frame; never a whole traceback."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" at {frames[-1].filename.rsplit('/', 2)[-1]}:{frames[-1].lineno}" if frames else ""
+    message = redact_text(str(exc))[:200]
+    return f"{type(exc).__name__}{where}: {message}" if message else f"{type(exc).__name__}{where}"
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites every record: credentials masked, tracebacks reduced to one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:
+            message = str(record.msg)
+        if record.exc_info and record.exc_info[1] is not None:
+            message = f"{message} ({describe_exception(record.exc_info[1])})"
+        record.msg = redact_text(message)
+        record.args = None
+        record.exc_info = None
+        record.exc_text = None
+        record.stack_info = None
+        return True

@@ -1,0 +1,38 @@
+"""Building HTTP responses for the MCP endpoints (JSON, JSON-RPC errors, SSE)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from django.http import HttpResponse, StreamingHttpResponse
+
+from mcp import jsonrpc, sse
+from mcp.errors import McpError
+
+JSON = "application/json"
+
+
+def json_response(message: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> HttpResponse:
+    body = jsonrpc.encode(message)
+    response = HttpResponse(body, status=status, content_type=JSON)
+    response["Content-Length"] = str(len(body))
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def error_response(exc: McpError) -> HttpResponse:
+    """A refused exchange: the error's status, a JSON-RPC error body with no id."""
+    return json_response(
+        jsonrpc.error(None, exc.code, exc.message, exc.data), status=exc.status, headers=exc.headers
+    )
+
+
+def sse_response(
+    events: AsyncIterator[bytes], headers: dict[str, str] | None = None
+) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(events, content_type=sse.CONTENT_TYPE)
+    for name, value in {**sse.HEADERS, **(headers or {})}.items():
+        response[name] = value
+    return response

@@ -1,0 +1,143 @@
+"""Who is asking, and whether to let them in: client address, Host and Origin checks.
+
+DNS-rebinding protection (transport spec): a request whose Host is not in
+MCP_ALLOWED_HOSTS, or whose Origin is neither allowed (MCP_ALLOWED_ORIGINS) nor the
+server's own origin, gets 403 before any MCP processing. X-Forwarded-* headers count only
+when the peer is a configured proxy (MCP_TRUSTED_PROXIES).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+from functools import cache
+from urllib.parse import urlsplit
+
+from asgiref.sync import markcoroutinefunction
+from django.conf import settings
+from django.http import HttpRequest
+from django.http.request import split_domain_port, validate_host
+from django.http.response import HttpResponseBase
+
+from mcp.context import RequestInfo
+from mcp.errors import Forbidden
+from mcp.responses import error_response
+
+
+@cache
+def trusted_networks() -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(item, strict=False) for item in settings.MCP_TRUSTED_PROXIES)
+
+
+def is_trusted_proxy(addr: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(addr)
+    except ValueError:
+        return False
+    return any(ip in network for network in trusted_networks())
+
+
+def header_map(request: HttpRequest) -> dict[str, str]:
+    """Request headers as sent: lower-case names, repeated headers joined with ", "."""
+    raw = request.scope.get("headers") if hasattr(request, "scope") else None
+    if raw is None:
+        return {name.lower(): value for name, value in request.headers.items()}
+    headers: dict[str, str] = {}
+    for name_bytes, value_bytes in raw:
+        name = name_bytes.decode("latin-1").lower()
+        value = value_bytes.decode("latin-1")
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    return headers
+
+
+def client_address(peer: str, headers: dict[str, str]) -> str:
+    """The peer, or, behind trusted proxies, the nearest untrusted X-Forwarded-For hop."""
+    if not peer or not is_trusted_proxy(peer):
+        return peer
+    hops = [hop.strip() for hop in headers.get("x-forwarded-for", "").split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not is_trusted_proxy(hop):
+            return hop
+    return hops[0] if hops else peer
+
+
+def request_info(request: HttpRequest) -> RequestInfo:
+    scope = getattr(request, "scope", {})
+    headers = header_map(request)
+    peer = (scope.get("client") or ("", 0))[0] or request.META.get("REMOTE_ADDR", "")
+    scheme = scope.get("scheme", "http")
+    if peer and is_trusted_proxy(peer) and headers.get("x-forwarded-proto"):
+        scheme = headers["x-forwarded-proto"].split(",")[0].strip().lower()
+    received = scope.get("mcp.received") or (time.time(), time.perf_counter())
+    return RequestInfo(
+        http_method=request.method or "",
+        path=request.path,
+        headers=headers,
+        client_addr=client_address(peer, headers),
+        scheme=scheme,
+        received_at=received[0],
+        started=received[1],
+    )
+
+
+def effective_host(request: HttpRequest, headers: dict[str, str]) -> str:
+    peer = (getattr(request, "scope", {}).get("client") or ("", 0))[0]
+    forwarded = headers.get("x-forwarded-host")
+    if forwarded and peer and is_trusted_proxy(peer):
+        return forwarded.split(",")[0].strip()
+    return headers.get("host", "")
+
+
+def origin_allowed(origin: str, host: str) -> bool:
+    allowed = settings.MCP_ALLOWED_ORIGINS
+    if "*" in allowed:
+        return True
+    try:
+        parts = urlsplit(origin)
+        origin_host = parts.hostname
+    except ValueError:
+        return False
+    if not parts.scheme or not origin_host:
+        return False
+    # The server's own origin (Host already validated) is never cross-site.
+    if parts.netloc.lower() == host.lower():
+        return True
+    for entry in allowed:
+        try:
+            wanted = urlsplit(entry)
+        except ValueError:
+            continue
+        same_site = wanted.scheme == parts.scheme.lower() and (wanted.hostname or "") == origin_host.lower()
+        if same_site and (wanted.port is None or wanted.port == parts.port):
+            return True
+    return False
+
+
+def host_origin_problem(request: HttpRequest) -> str | None:
+    """Why the request must be refused (DNS rebinding), or None."""
+    headers = header_map(request)
+    host = effective_host(request, headers)
+    domain, _ = split_domain_port(host)
+    if not domain or not validate_host(domain, settings.MCP_ALLOWED_HOSTS):
+        return f"Forbidden: Host {host[:100]!r} is not allowed (configure MCP_ALLOWED_HOSTS)"
+    origin = headers.get("origin")
+    if origin is not None and not origin_allowed(origin, host):
+        return f"Forbidden: Origin {origin[:100]!r} is not allowed (configure MCP_ALLOWED_ORIGINS)"
+    return None
+
+
+class HostOriginMiddleware:
+    """Async-native: refuses disallowed Host/Origin with 403 on the MCP endpoints."""
+
+    async_capable = True
+    sync_capable = False
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        markcoroutinefunction(self)
+
+    async def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        problem = host_origin_problem(request)
+        if problem is not None:
+            return error_response(Forbidden(problem))
+        return await self.get_response(request)

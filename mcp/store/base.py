@@ -1,0 +1,209 @@
+"""The session store contract, and the policy every backend shares.
+
+A session is what ``initialize`` negotiated (protocol version, client info and capabilities,
+the principal it is bound to) plus a little state the tools keep (last echo, calculator
+history, log level, subscriptions, tasks). Backends implement the primitives marked below;
+``SessionStore`` owns id generation, expiry policy and the shape of a ``Session``.
+
+Guarantees every backend gives:
+- ``create`` never reuses an id and has stored the session before it returns.
+- ``get`` never returns a session idle for longer than ``timeout`` seconds, whether or not
+  the sweeper has run; looking up an unknown id never creates anything.
+- Field updates (``update``, ``set_state``, ``push``, ``put_item``) are atomic per field:
+  two concurrent writers never lose each other's writes to different fields, and ``push``
+  never loses an item (up to the list's cap, beyond which the oldest are dropped).
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+# Fields of the session record that ``update`` may set.
+UPDATABLE = frozenset({"initialized", "log_level", "protocol_version"})
+
+
+@dataclass(slots=True)
+class Session:
+    id: str
+    created: float
+    last_activity: float
+    protocol_version: str
+    client_info: dict[str, Any] = field(default_factory=dict)
+    client_capabilities: dict[str, Any] = field(default_factory=dict)
+    initialized: bool = False
+    principal: str | None = None
+    client_addr: str = ""
+    log_level: str | None = None
+    state: dict[str, Any] = field(default_factory=dict)
+    requests: int = 0
+
+    @property
+    def client_name(self) -> str:
+        name = self.client_info.get("name")
+        return name if isinstance(name, str) and name else "unknown"
+
+    @property
+    def client_version(self) -> str:
+        version = self.client_info.get("version")
+        return version if isinstance(version, str) else ""
+
+    def has_capability(self, name: str) -> bool:
+        return isinstance(self.client_capabilities.get(name), dict)
+
+    def age(self, now: float | None = None) -> float:
+        return (now or time.time()) - self.created
+
+    def idle(self, now: float | None = None) -> float:
+        return (now or time.time()) - self.last_activity
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "created": self.created,
+            "protocol_version": self.protocol_version,
+            "client_info": self.client_info,
+            "client_capabilities": self.client_capabilities,
+            "initialized": self.initialized,
+            "principal": self.principal,
+            "client_addr": self.client_addr,
+            "log_level": self.log_level,
+            "state": self.state,
+            "requests": self.requests,
+        }
+
+    @classmethod
+    def from_record(cls, session_id: str, record: dict[str, Any], last_activity: float) -> Session:
+        return cls(
+            id=session_id,
+            created=record["created"],
+            last_activity=last_activity,
+            protocol_version=record["protocol_version"],
+            client_info=record.get("client_info") or {},
+            client_capabilities=record.get("client_capabilities") or {},
+            initialized=bool(record.get("initialized")),
+            principal=record.get("principal"),
+            client_addr=record.get("client_addr") or "",
+            log_level=record.get("log_level"),
+            state=record.get("state") or {},
+            requests=int(record.get("requests") or 0),
+        )
+
+
+@dataclass(slots=True)
+class StoreStats:
+    active: int
+    created_total: int
+    expired_total: int
+    deleted_total: int
+
+
+class StoreUnavailable(Exception):
+    """The backing store could not be reached; the request fails with 503, nothing is lost."""
+
+
+class SessionStore:
+    """Owns session policy over a handful of backend primitives (see module docstring)."""
+
+    backend = "base"
+
+    def __init__(self, *, timeout: float) -> None:
+        self.timeout = timeout
+
+    @staticmethod
+    def new_id() -> str:
+        """128 random bits as 32 hex characters: visible ASCII, unguessable."""
+        return secrets.token_hex(16)
+
+    def expired(self, last_activity: float, now: float) -> bool:
+        return now - last_activity > self.timeout
+
+    async def create(
+        self,
+        *,
+        protocol_version: str,
+        client_info: dict[str, Any],
+        client_capabilities: dict[str, Any],
+        principal: str | None = None,
+        client_addr: str = "",
+    ) -> Session:
+        now = time.time()
+        for _ in range(8):
+            session = Session(
+                id=self.new_id(),
+                created=now,
+                last_activity=now,
+                protocol_version=protocol_version,
+                client_info=client_info,
+                client_capabilities=client_capabilities,
+                principal=principal,
+                client_addr=client_addr,
+            )
+            if await self._add(session):
+                return session
+        raise StoreUnavailable("could not store a new session (is the store reachable?)")
+
+    # Methods that backends must implement. ------------------------------------------------
+
+    async def _add(self, session: Session) -> bool:
+        """Store ``session`` unless its id exists; return whether it was stored."""
+        raise NotImplementedError("subclasses of SessionStore must provide _add()")
+
+    async def get(self, session_id: str, *, touch: bool = True) -> Session | None:
+        """The live session, or None if unknown, deleted or idle past the timeout.
+
+        With ``touch`` the last-activity time moves to now and the request count grows.
+        """
+        raise NotImplementedError("subclasses of SessionStore must provide get()")
+
+    async def update(self, session_id: str, **fields: Any) -> bool:
+        """Set top-level fields (see UPDATABLE); False if the session is gone."""
+        raise NotImplementedError("subclasses of SessionStore must provide update()")
+
+    async def set_state(self, session_id: str, key: str, value: Any) -> bool:
+        """Set one key of the session's app state; False if the session is gone."""
+        raise NotImplementedError("subclasses of SessionStore must provide set_state()")
+
+    async def push(self, session_id: str, name: str, item: Any, *, cap: int) -> int:
+        """Append to the session's list ``name``, keeping the newest ``cap``; return its length."""
+        raise NotImplementedError("subclasses of SessionStore must provide push()")
+
+    async def items(self, session_id: str, name: str) -> list[Any]:
+        """The session's list ``name``, oldest first."""
+        raise NotImplementedError("subclasses of SessionStore must provide items()")
+
+    async def put_item(self, session_id: str, namespace: str, key: str, value: Any) -> None:
+        """Store one keyed record under the session (tasks, subscriptions)."""
+        raise NotImplementedError("subclasses of SessionStore must provide put_item()")
+
+    async def get_item(self, session_id: str, namespace: str, key: str) -> Any | None:
+        raise NotImplementedError("subclasses of SessionStore must provide get_item()")
+
+    async def all_items(self, session_id: str, namespace: str) -> dict[str, Any]:
+        raise NotImplementedError("subclasses of SessionStore must provide all_items()")
+
+    async def delete_item(self, session_id: str, namespace: str, key: str) -> bool:
+        raise NotImplementedError("subclasses of SessionStore must provide delete_item()")
+
+    async def delete(self, session_id: str) -> bool:
+        """Remove the session and everything stored under it; True if it existed."""
+        raise NotImplementedError("subclasses of SessionStore must provide delete()")
+
+    async def list(self, *, limit: int = 100) -> list[Session]:
+        """Live sessions, most recently active first."""
+        raise NotImplementedError("subclasses of SessionStore must provide list()")
+
+    async def stats(self) -> StoreStats:
+        raise NotImplementedError("subclasses of SessionStore must provide stats()")
+
+    async def sweep(self) -> list[str]:
+        """Delete every session idle past the timeout; return their ids."""
+        raise NotImplementedError("subclasses of SessionStore must provide sweep()")
+
+    async def ping(self) -> bool:
+        """True when the backing store answers."""
+        raise NotImplementedError("subclasses of SessionStore must provide ping()")
+
+    async def close(self) -> None:
+        """Release connections; the store may be used again afterwards."""

@@ -1,0 +1,189 @@
+"""The embedded store: Django's local-memory cache, called directly.
+
+LocMemCache methods are plain dict operations under a lock that is never contended (one
+event loop thread), so they are called without ``sync_to_async``: no thread hop. Each
+read-modify-write below runs with no ``await`` inside it, which makes it atomic with respect
+to every other request in the process. One process only: with several workers each would
+see its own sessions, so use the Redis store there.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.core.cache.backends.locmem import LocMemCache
+
+from mcp.store.base import UPDATABLE, Session, SessionStore, StoreStats
+
+
+class MemorySessionStore(SessionStore):
+    backend = "memory"
+
+    def __init__(self, *, timeout: float, cache: LocMemCache) -> None:
+        super().__init__(timeout=timeout)
+        self._cache = cache
+        # session id -> [last activity, request count]; the index the cache API cannot give.
+        self._activity: dict[str, list[float]] = {}
+        # session id -> cache keys stored under it besides the record.
+        self._extra_keys: dict[str, set[str]] = {}
+        self._created_total = 0
+        self._expired_total = 0
+        self._deleted_total = 0
+
+    @staticmethod
+    def _record_key(session_id: str) -> str:
+        return f"s:{session_id}"
+
+    def _extra_key(self, session_id: str, kind: str, name: str) -> str:
+        key = f"{kind}:{session_id}:{name}"
+        self._extra_keys.setdefault(session_id, set()).add(key)
+        return key
+
+    def _drop(self, session_id: str) -> None:
+        self._activity.pop(session_id, None)
+        self._cache.delete(self._record_key(session_id))
+        for key in self._extra_keys.pop(session_id, ()):
+            self._cache.delete(key)
+
+    def _live(self, session_id: str, now: float) -> list[float] | None:
+        entry = self._activity.get(session_id)
+        if entry is None:
+            return None
+        if self.expired(entry[0], now):
+            self._drop(session_id)
+            self._expired_total += 1
+            return None
+        return entry
+
+    async def _add(self, session: Session) -> bool:
+        if session.id in self._activity:
+            return False
+        self._cache.set(self._record_key(session.id), session.to_record(), None)
+        self._activity[session.id] = [session.last_activity, 0]
+        self._created_total += 1
+        return True
+
+    async def get(self, session_id: str, *, touch: bool = True) -> Session | None:
+        now = time.time()
+        entry = self._live(session_id, now)
+        if entry is None:
+            return None
+        record = self._cache.get(self._record_key(session_id))
+        if record is None:
+            self._drop(session_id)
+            return None
+        if touch:
+            entry[0] = now
+            entry[1] += 1
+        session = Session.from_record(session_id, record, entry[0])
+        session.requests = int(entry[1])
+        return session
+
+    def _modify(self, session_id: str, change: Any) -> bool:
+        if self._live(session_id, time.time()) is None:
+            return False
+        key = self._record_key(session_id)
+        record = self._cache.get(key)
+        if record is None:
+            return False
+        change(record)
+        self._cache.set(key, record, None)
+        return True
+
+    async def update(self, session_id: str, **fields: Any) -> bool:
+        unknown = set(fields) - UPDATABLE
+        if unknown:
+            raise ValueError(f"not updatable: {', '.join(sorted(unknown))}")
+        return self._modify(session_id, lambda record: record.update(fields))
+
+    async def set_state(self, session_id: str, key: str, value: Any) -> bool:
+        return self._modify(session_id, lambda record: record["state"].__setitem__(key, value))
+
+    async def push(self, session_id: str, name: str, item: Any, *, cap: int) -> int:
+        if self._live(session_id, time.time()) is None:
+            return 0
+        key = self._extra_key(session_id, "l", name)
+        items = self._cache.get(key) or []
+        items.append(item)
+        del items[:-cap]
+        self._cache.set(key, items, None)
+        return len(items)
+
+    async def items(self, session_id: str, name: str) -> list[Any]:
+        if self._live(session_id, time.time()) is None:
+            return []
+        return self._cache.get(f"l:{session_id}:{name}") or []
+
+    async def put_item(self, session_id: str, namespace: str, key: str, value: Any) -> None:
+        if self._live(session_id, time.time()) is None:
+            return
+        cache_key = self._extra_key(session_id, "i", namespace)
+        records = self._cache.get(cache_key) or {}
+        records[key] = value
+        self._cache.set(cache_key, records, None)
+
+    async def get_item(self, session_id: str, namespace: str, key: str) -> Any | None:
+        return (await self.all_items(session_id, namespace)).get(key)
+
+    async def all_items(self, session_id: str, namespace: str) -> dict[str, Any]:
+        if self._live(session_id, time.time()) is None:
+            return {}
+        return self._cache.get(f"i:{session_id}:{namespace}") or {}
+
+    async def delete_item(self, session_id: str, namespace: str, key: str) -> bool:
+        cache_key = f"i:{session_id}:{namespace}"
+        records = self._cache.get(cache_key) or {}
+        if records.pop(key, None) is None:
+            return False
+        self._cache.set(cache_key, records, None)
+        return True
+
+    async def delete(self, session_id: str) -> bool:
+        if session_id not in self._activity:
+            return False
+        self._drop(session_id)
+        self._deleted_total += 1
+        return True
+
+    async def list(self, *, limit: int = 100) -> list[Session]:
+        now = time.time()
+        newest = sorted(self._activity.items(), key=lambda item: item[1][0], reverse=True)
+        sessions: list[Session] = []
+        for session_id, (last_activity, requests) in newest:
+            if len(sessions) >= limit:
+                break
+            if self.expired(last_activity, now):
+                continue
+            record = self._cache.get(self._record_key(session_id))
+            if record is not None:
+                session = Session.from_record(session_id, record, last_activity)
+                session.requests = int(requests)
+                sessions.append(session)
+        return sessions
+
+    async def stats(self) -> StoreStats:
+        return StoreStats(
+            active=len(self._activity),
+            created_total=self._created_total,
+            expired_total=self._expired_total,
+            deleted_total=self._deleted_total,
+        )
+
+    async def sweep(self) -> list[str]:
+        now = time.time()
+        gone = [sid for sid, (last, _) in self._activity.items() if self.expired(last, now)]
+        for session_id in gone:
+            self._drop(session_id)
+        self._expired_total += len(gone)
+        return gone
+
+    async def ping(self) -> bool:
+        return True
+
+    def reset(self) -> None:
+        """Forget everything (tests)."""
+        for session_id in list(self._activity):
+            self._drop(session_id)
+        self._cache.clear()
+        self._created_total = self._expired_total = self._deleted_total = 0
