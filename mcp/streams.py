@@ -77,6 +77,15 @@ class RequestStream:
         await self.bus.publish(self.session_id, stream, message)
         return True
 
+    async def hang_up(self) -> bool:
+        """End the live connection now; the stream goes on and can be resumed by id."""
+        if not self.can_stream:
+            return False
+        stream = self.stream or await self._start_sse()
+        assert self.session_id is not None
+        await self.bus.publish(self.session_id, stream, None, hangup=True)
+        return True
+
     async def finish(self, response: dict[str, Any] | None) -> None:
         """Deliver the final response (None: close without one, e.g. after cancellation)."""
         if self.closed:

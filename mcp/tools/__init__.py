@@ -29,6 +29,7 @@ __all__ = [
 # name -> module defining ``TOOLSET``
 TOOLSETS: dict[str, str] = {
     "debug": "mcp.tools.debug",
+    "diagnostics": "mcp.tools.diagnostics",
 }
 
 
