@@ -90,6 +90,9 @@ async def endpoint(request: HttpRequest) -> HttpResponseBase:
     except McpError as exc:
         metrics.HTTP_ERRORS.labels(status=str(exc.status)).inc()
         return error_response(exc)
+    except InvalidMessage as exc:
+        metrics.HTTP_ERRORS.labels(status="400").inc()
+        return json_response(jsonrpc.error(exc.error.id, exc.error.code, exc.error.message), status=400)
     except StoreUnavailable as exc:
         logger.error("session store unavailable: %s", describe_exception(exc))
         return error_response(ServiceUnavailable("Service Unavailable: the session store is unreachable"))
@@ -138,13 +141,19 @@ async def read_body(request: HttpRequest) -> Any:
         raise ParseError(exc.message) from None
 
 
+class InvalidMessage(Exception):
+    """The body is JSON but not a JSON-RPC message; answered 400, with the id when readable."""
+
+    def __init__(self, error: jsonrpc.JsonRpcError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
 def classify(payload: Any) -> jsonrpc.Message:
     try:
         return jsonrpc.classify(payload)
     except jsonrpc.JsonRpcError as exc:
-        error = BadRequest(exc.message)
-        error.code = exc.code
-        raise error from None
+        raise InvalidMessage(exc) from None
 
 
 async def post(request: HttpRequest) -> HttpResponseBase:
@@ -166,7 +175,7 @@ async def post(request: HttpRequest) -> HttpResponseBase:
     if isinstance(message, jsonrpc.Request) and message.method == "initialize":
         if request.headers.get("Mcp-Session-Id"):
             raise BadRequest("Bad Request: initialize creates a session; send it without Mcp-Session-Id")
-        return await initialize(message, info, store, bus)
+        return await initialize(message, info, store, bus, accepts_json)
 
     session = await find_session(request, info, store)
     ctx = Context(request=info, session=session, store=store, bus=bus)
@@ -199,7 +208,7 @@ async def post(request: HttpRequest) -> HttpResponseBase:
 
 
 async def initialize(
-    message: jsonrpc.Request, info: RequestInfo, store: SessionStore, bus: Bus
+    message: jsonrpc.Request, info: RequestInfo, store: SessionStore, bus: Bus, accepts_json: bool
 ) -> HttpResponseBase:
     metrics.MESSAGES.labels(kind="request").inc()
     ctx = Context(request=info, session=None, store=store, bus=bus, request_id=message.id)
@@ -211,7 +220,10 @@ async def initialize(
         return json_response(dispatch.error_response(message.id, exc))
     assert ctx.session is not None
     metrics.SESSIONS_CREATED.inc()
-    return json_response(jsonrpc.result(message.id, result), headers={"Mcp-Session-Id": ctx.session.id})
+    headers = {"Mcp-Session-Id": ctx.session.id}
+    if not accepts_json:
+        return sse_response(_one_shot([jsonrpc.result(message.id, result)]), headers)
+    return json_response(jsonrpc.result(message.id, result), headers=headers)
 
 
 async def batch(
