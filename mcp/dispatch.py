@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from mcp import handlers, jsonrpc
+from mcp import handlers, jsonrpc, tasks
 from mcp.context import Context
 from mcp.errors import McpError
 from mcp.redact import describe_exception
@@ -30,6 +30,18 @@ METHODS: dict[str, Handler] = {
     "logging/setLevel": handlers.set_log_level,
     "tools/list": handlers.list_tools,
     "tools/call": handlers.call_tool,
+    "resources/list": handlers.list_resources,
+    "resources/templates/list": handlers.list_resource_templates,
+    "resources/read": handlers.read_resource,
+    "resources/subscribe": handlers.subscribe,
+    "resources/unsubscribe": handlers.unsubscribe,
+    "prompts/list": handlers.list_prompts,
+    "prompts/get": handlers.get_prompt,
+    "completion/complete": handlers.complete,
+    "tasks/get": tasks.get,
+    "tasks/result": tasks.result,
+    "tasks/list": tasks.list_tasks,
+    "tasks/cancel": tasks.cancel,
 }
 
 NOTIFICATIONS: dict[str, NotificationHandler] = {
@@ -45,7 +57,7 @@ REQUEST_CANCELLED = -32800
 
 def error_response(request_id: jsonrpc.RequestId | None, exc: Exception) -> dict[str, Any]:
     """The JSON-RPC error for any exception; unexpected ones are logged, never shown."""
-    if isinstance(exc, McpError):
+    if isinstance(exc, McpError | tasks.TaskError):
         return jsonrpc.error(request_id, exc.code, exc.message, exc.data)
     error_id = secrets.token_hex(4)
     logger.error("internal error %s: %s", error_id, describe_exception(exc))

@@ -13,11 +13,17 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 
 from echoserver import __version__
-from mcp import running
-from mcp.errors import ClientRequestFailed, InvalidParams, ServiceUnavailable
+from mcp import running, tasks
+from mcp.errors import (
+    ClientRequestFailed,
+    InvalidParams,
+    MethodNotFound,
+    ResourceNotFound,
+    ServiceUnavailable,
+)
 from mcp.pagination import paginate
 from mcp.protocol import LOG_LEVELS, negotiate
-from mcp.tools import ToolError, ToolResult, get_registry, text
+from mcp.tools import Tool, ToolError, ToolResult, get_registry, text
 
 if TYPE_CHECKING:
     from mcp.context import Context
@@ -41,10 +47,51 @@ def _object_param(params: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def server_capabilities() -> dict[str, Any]:
-    return {
-        "tools": {"listChanged": True},
-        "logging": {},
-    }
+    """Declared only for what is implemented and enabled (derived from the registry)."""
+    registry = get_registry()
+    tools = registry.all()
+    capabilities: dict[str, Any] = {}
+    if tools:
+        capabilities["tools"] = {"listChanged": any(tool.dynamic for tool in tools)}
+    if registry.resources or registry.templates:
+        dynamic = any(resource.dynamic for resource in registry.resources.values())
+        capabilities["resources"] = {"subscribe": True, "listChanged": dynamic}
+    if registry.prompts:
+        capabilities["prompts"] = {"listChanged": any(prompt.dynamic for prompt in registry.prompts.values())}
+    capabilities["logging"] = {}
+    if registry.completions:
+        capabilities["completions"] = {}
+    if any(tool.task_support != "forbidden" for tool in tools):
+        capabilities["tasks"] = {"list": {}, "cancel": {}, "requests": {"tools": {"call": {}}}}
+    return capabilities
+
+
+def dynamic_enabled(ctx: Context, kind: str) -> bool:
+    """Whether this session turned on its dynamic tools/resources/prompts (triggerListChanged)."""
+    flags = ctx.session.state.get("dynamic") if ctx.session else None
+    return bool(isinstance(flags, dict) and flags.get(kind))
+
+
+def _visible(items: list[Any], ctx: Context, kind: str) -> list[Any]:
+    show_dynamic = dynamic_enabled(ctx, kind)
+    return [item for item in items if show_dynamic or not item.dynamic]
+
+
+def _page(items: list[Any], params: dict[str, Any], key: str) -> dict[str, Any]:
+    page, next_cursor = paginate(items, params.get("cursor"), settings.MCP_PAGE_SIZE)
+    result: dict[str, Any] = {key: [item.definition for item in page]}
+    if next_cursor:
+        result["nextCursor"] = next_cursor
+    return result
+
+
+def _string_param(params: dict[str, Any], name: str, limit: int = 4096) -> str:
+    value = params.get(name)
+    if not isinstance(value, str) or not value:
+        raise InvalidParams(f"Invalid params: {name} must be a non-empty string")
+    if len(value) > limit:
+        raise InvalidParams(f"Invalid params: {name} is longer than {limit} characters")
+    return value
 
 
 def server_info() -> dict[str, Any]:
@@ -106,21 +153,36 @@ async def set_log_level(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 
 async def list_tools(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    tools = get_registry().all()
-    page, next_cursor = paginate(tools, params.get("cursor"), settings.MCP_PAGE_SIZE)
-    result: dict[str, Any] = {"tools": [tool.definition for tool in page]}
-    if next_cursor:
-        result["nextCursor"] = next_cursor
-    return result
+    return _page(_visible(get_registry().all(), ctx, "tools"), params, "tools")
 
 
-async def call_tool(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+def find_tool(ctx: Context, params: dict[str, Any]) -> Tool:
     name = params.get("name")
     if not isinstance(name, str) or not name:
         raise InvalidParams("Invalid params: name must be a non-empty string")
     tool = get_registry().get(name)
-    if tool is None:
+    if tool is None or (tool.dynamic and not dynamic_enabled(ctx, "tools")):
         raise InvalidParams(f"Unknown tool: {name[:128]}")
+    return tool
+
+
+async def call_tool(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    tool = find_tool(ctx, params)
+    task = params.get("task")
+    if task is not None:
+        if tool.task_support == "forbidden":
+            raise MethodNotFound(f"Tool {tool.name} does not support task-augmented execution")
+        if not isinstance(task, dict):
+            raise InvalidParams("Invalid params: task must be an object")
+        return await tasks.start(ctx, tool, params, task, run_tool)
+    if tool.task_support == "required":
+        raise MethodNotFound(f"Tool {tool.name} must be called as a task (params.task)")
+    return await run_tool(ctx, tool, params)
+
+
+async def run_tool(ctx: Context, tool: Tool, params: dict[str, Any]) -> dict[str, Any]:
+    """Validate the arguments and run the tool; failures become ``isError`` results."""
+    name = tool.name
     arguments = params.get("arguments")
     if arguments is None:
         arguments = {}
@@ -138,6 +200,92 @@ async def call_tool(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     if isinstance(outcome, str):
         return {"content": [text(outcome)]}
     return outcome.to_wire()
+
+
+# --- Resources ---------------------------------------------------------------------------
+
+
+async def list_resources(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    return _page(_visible(list(get_registry().resources.values()), ctx, "resources"), params, "resources")
+
+
+async def list_resource_templates(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    return _page(list(get_registry().templates.values()), params, "resourceTemplates")
+
+
+def _resolve(ctx: Context, uri: str) -> tuple[Any, dict[str, str]]:
+    found = get_registry().find_resource(uri)
+    if found is None or (getattr(found[0], "dynamic", False) and not dynamic_enabled(ctx, "resources")):
+        raise ResourceNotFound(f"Resource not found: {uri[:200]}", data={"uri": uri[:200]})
+    return found
+
+
+async def read_resource(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    uri = _string_param(params, "uri")
+    resource, variables = _resolve(ctx, uri)
+    return {"contents": await resource.read(ctx, uri, variables)}
+
+
+async def subscribe(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    uri = _string_param(params, "uri")
+    _resolve(ctx, uri)
+    assert ctx.session is not None
+    await ctx.store.put_item(ctx.session.id, "subscriptions", uri, True)
+    return {}
+
+
+async def unsubscribe(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    uri = _string_param(params, "uri")
+    assert ctx.session is not None
+    await ctx.store.delete_item(ctx.session.id, "subscriptions", uri)
+    return {}
+
+
+# --- Prompts and completion ------------------------------------------------------------------
+
+
+async def list_prompts(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    return _page(_visible(list(get_registry().prompts.values()), ctx, "prompts"), params, "prompts")
+
+
+def _prompt(ctx: Context, name: str) -> Any:
+    prompt = get_registry().prompts.get(name)
+    if prompt is None or (prompt.dynamic and not dynamic_enabled(ctx, "prompts")):
+        raise InvalidParams(f"Invalid params: unknown prompt {name[:128]!r}")
+    return prompt
+
+
+async def get_prompt(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    prompt = _prompt(ctx, _string_param(params, "name"))
+    arguments = _object_param(params, "arguments")
+    if any(not isinstance(value, str) for value in arguments.values()):
+        raise InvalidParams("Invalid params: prompt arguments must be strings")
+    missing = prompt.missing(arguments)
+    if missing:
+        raise InvalidParams(f"Invalid params: missing required argument(s): {', '.join(missing)}")
+    messages = await prompt.render(ctx, arguments)
+    return {"description": prompt.description, "messages": messages}
+
+
+async def complete(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    ref = _object_param(params, "ref")
+    argument = _object_param(params, "argument")
+    name, value = argument.get("name"), argument.get("value", "")
+    if not isinstance(name, str) or not isinstance(value, str):
+        raise InvalidParams("Invalid params: argument needs a string name and value")
+    context_arguments = _object_param(_object_param(params, "context"), "arguments")
+    registry = get_registry()
+    if ref.get("type") == "ref/prompt":
+        key = _prompt(ctx, _string_param(ref, "name")).name
+    elif ref.get("type") == "ref/resource":
+        key = _string_param(ref, "uri")
+        if key not in registry.templates and key not in registry.resources:
+            raise InvalidParams(f"Invalid params: unknown resource template {key[:200]!r}")
+    else:
+        raise InvalidParams('Invalid params: ref.type must be "ref/prompt" or "ref/resource"')
+    completer = registry.completions.get((ref["type"], key))
+    values = await completer(ctx, name, value, context_arguments) if completer else []
+    return {"completion": {"values": values[:100], "total": len(values), "hasMore": len(values) > 100}}
 
 
 # --- Notifications from the client ----------------------------------------------------------

@@ -30,6 +30,8 @@ __all__ = [
 TOOLSETS: dict[str, str] = {
     "debug": "mcp.tools.debug",
     "diagnostics": "mcp.tools.diagnostics",
+    "calculator": "mcp.tools.calculator",
+    "conformance": "mcp.tools.conformance",
 }
 
 

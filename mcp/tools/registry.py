@@ -17,6 +17,16 @@ from typing import TYPE_CHECKING, Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
+from mcp.tools.content import (
+    CompleteFunc,
+    Prompt,
+    PromptArgument,
+    PromptFunc,
+    ReadFunc,
+    Resource,
+    ResourceTemplate,
+)
+
 if TYPE_CHECKING:
     from mcp.context import Context
 
@@ -65,6 +75,8 @@ class Tool:
     icons: list[dict[str, Any]] | None = None
     # "forbidden" | "optional" | "required" (tasks, 2025-11-25)
     task_support: str = "forbidden"
+    # Listed only in sessions that turned dynamic tools on (triggerListChanged).
+    dynamic: bool = False
 
     @cached_property
     def definition(self) -> dict[str, Any]:
@@ -98,11 +110,16 @@ class Tool:
 
 
 class Toolset:
-    """One module's tools, in the order they were declared."""
+    """One module's tools, resources, templates, prompts and completions, in declaration order."""
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.tools: dict[str, Tool] = {}
+        self.resources: dict[str, Resource] = {}
+        self.templates: dict[str, ResourceTemplate] = {}
+        self.prompts: dict[str, Prompt] = {}
+        # (ref type, prompt name or template) -> completer
+        self.completions: dict[tuple[str, str], CompleteFunc] = {}
 
     def add(self, tool: Tool) -> Tool:
         if tool.name in self.tools:
@@ -125,17 +142,64 @@ class Toolset:
 
         return register
 
+    def resource(self, uri: str, name: str, **options: Any) -> Callable[[ReadFunc], ReadFunc]:
+        """Declare the decorated ``read(ctx, uri, params)`` as a static resource."""
+
+        def register(func: ReadFunc) -> ReadFunc:
+            self.resources[uri] = Resource(uri, name, func, **options)
+            return func
+
+        return register
+
+    def template(self, uri_template: str, name: str, **options: Any) -> Callable[[ReadFunc], ReadFunc]:
+        """Declare the decorated ``read(ctx, uri, params)`` as a resource template."""
+
+        def register(func: ReadFunc) -> ReadFunc:
+            self.templates[uri_template] = ResourceTemplate(uri_template, name, func, **options)
+            return func
+
+        return register
+
+    def prompt(
+        self,
+        name: str,
+        description: str,
+        arguments: tuple[PromptArgument, ...] = (),
+        **options: Any,
+    ) -> Callable[[PromptFunc], PromptFunc]:
+        """Declare the decorated ``render(ctx, arguments) -> messages`` as a prompt."""
+
+        def register(func: PromptFunc) -> PromptFunc:
+            self.prompts[name] = Prompt(name, description, func, tuple(arguments), **options)
+            return func
+
+        return register
+
+    def completion(self, ref_type: str, ref: str) -> Callable[[CompleteFunc], CompleteFunc]:
+        """Declare ``complete(ctx, argument, value, context) -> values`` for a prompt or template."""
+
+        def register(func: CompleteFunc) -> CompleteFunc:
+            self.completions[(ref_type, ref)] = func
+            return func
+
+        return register
+
 
 class ToolRegistry:
-    """The tools a server offers: the union of the enabled toolsets."""
+    """What a server offers: the union of the enabled toolsets (names must not clash)."""
 
     def __init__(self, toolsets: list[Toolset]) -> None:
         self._tools: dict[str, Tool] = {}
+        self.resources: dict[str, Resource] = {}
+        self.templates: dict[str, ResourceTemplate] = {}
+        self.prompts: dict[str, Prompt] = {}
+        self.completions: dict[tuple[str, str], CompleteFunc] = {}
         for toolset in toolsets:
-            for tool in toolset.tools.values():
-                if tool.name in self._tools:
-                    raise ValueError(f"tool {tool.name!r} is declared by two toolsets")
-                self._tools[tool.name] = tool
+            _merge(self._tools, toolset.tools, "tool")
+            _merge(self.resources, toolset.resources, "resource")
+            _merge(self.templates, toolset.templates, "resource template")
+            _merge(self.prompts, toolset.prompts, "prompt")
+            _merge(self.completions, toolset.completions, "completion")
 
     def get(self, name: str) -> Tool | None:
         return self._tools.get(name)
@@ -148,3 +212,20 @@ class ToolRegistry:
 
     def __contains__(self, name: object) -> bool:
         return name in self._tools
+
+    def find_resource(self, uri: str) -> tuple[Resource | ResourceTemplate, dict[str, str]] | None:
+        """The static resource or the first template matching ``uri``, with its variables."""
+        if uri in self.resources:
+            return self.resources[uri], {}
+        for template in self.templates.values():
+            params = template.match(uri)
+            if params is not None:
+                return template, params
+        return None
+
+
+def _merge(into: dict[Any, Any], items: dict[Any, Any], kind: str) -> None:
+    for key, item in items.items():
+        if key in into:
+            raise ValueError(f"{kind} {key!r} is declared by two toolsets")
+        into[key] = item
