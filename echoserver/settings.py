@@ -195,6 +195,39 @@ MCP_MAX_JSON_DEPTH = env_int("MCP_MAX_JSON_DEPTH", 64, minimum=2, maximum=1000)
 MCP_MAX_BATCH = env_int("MCP_MAX_BATCH", 100, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MCP_MAX_BODY_BYTES
 
+# --- Limits on clients (0 or unset: off where noted) --------------------------------------
+
+MCP_MAX_SESSIONS_PER_CLIENT = env_int("MCP_MAX_SESSIONS_PER_CLIENT", 50_000, minimum=1)
+MCP_MAX_STREAMS_PER_SESSION = env_int("MCP_MAX_STREAMS_PER_SESSION", 8, minimum=1)
+MCP_MAX_STRING_BYTES = env_int("MCP_MAX_STRING_BYTES", 1024 * 1024, minimum=64)
+# Requests per MCP_RATE_WINDOW seconds per client (principal, else address); 0 = off.
+MCP_RATE_LIMIT = env_int("MCP_RATE_LIMIT", 0, minimum=0)
+MCP_RATE_WINDOW = env_float("MCP_RATE_WINDOW", 60.0, minimum=0.001)
+
+# --- OAuth 2.1 resource-server mode ----------------------------------------------------------
+
+MCP_AUTH = env_choice("MCP_AUTH", "none", ("none", "jwt"))
+MCP_RESOURCE_URL = env_str("MCP_RESOURCE_URL")
+MCP_JWT_SECRET = env_str("MCP_JWT_SECRET")
+MCP_JWT_PUBLIC_KEY_FILE = env_str("MCP_JWT_PUBLIC_KEY_FILE")
+MCP_JWKS_URL = env_str("MCP_JWKS_URL")
+MCP_JWKS_CACHE_SECONDS = env_int("MCP_JWKS_CACHE_SECONDS", 300, minimum=0)
+MCP_JWT_ALGORITHMS = env_list("MCP_JWT_ALGORITHMS", [])
+MCP_JWT_ISSUER = env_str("MCP_JWT_ISSUER")
+MCP_JWT_AUDIENCE = env_str("MCP_JWT_AUDIENCE", MCP_RESOURCE_URL)
+MCP_JWT_LEEWAY = env_int("MCP_JWT_LEEWAY", 30, minimum=0)
+MCP_AUTHORIZATION_SERVERS = env_list("MCP_AUTHORIZATION_SERVERS", [])
+MCP_REQUIRED_SCOPES = env_list("MCP_REQUIRED_SCOPES", [])
+if MCP_AUTH == "jwt":
+    if not MCP_RESOURCE_URL:
+        raise ImproperlyConfigured("MCP_AUTH=jwt needs MCP_RESOURCE_URL (the canonical URL of /mcp)")
+    if not (MCP_JWT_SECRET or MCP_JWT_PUBLIC_KEY_FILE or MCP_JWKS_URL):
+        raise ImproperlyConfigured(
+            "MCP_AUTH=jwt needs MCP_JWT_SECRET, MCP_JWT_PUBLIC_KEY_FILE or MCP_JWKS_URL"
+        )
+    if not MCP_AUTHORIZATION_SERVERS:
+        raise ImproperlyConfigured("MCP_AUTH=jwt needs MCP_AUTHORIZATION_SERVERS (issuer URLs)")
+
 # --- Storage ---------------------------------------------------------------------------------
 
 REDIS_URL = env_str("REDIS_URL")

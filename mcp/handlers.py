@@ -119,6 +119,13 @@ async def initialize(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         raise ServiceUnavailable(
             f"Service Unavailable: the server holds its maximum of {settings.MCP_MAX_SESSIONS} sessions"
         )
+    client = ctx.request.principal or ctx.request.client_addr
+    if await ctx.store.count_for_client(client) >= settings.MCP_MAX_SESSIONS_PER_CLIENT:
+        raise ServiceUnavailable(
+            "Service Unavailable: this client holds its maximum of "
+            f"{settings.MCP_MAX_SESSIONS_PER_CLIENT} sessions (MCP_MAX_SESSIONS_PER_CLIENT); "
+            "DELETE unused ones"
+        )
     ctx.session = await ctx.store.create(
         protocol_version=version,
         client_info=client_info,

@@ -19,7 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 
-from mcp import dispatch, handlers, jsonrpc, metrics, running, sse
+from mcp import auth, dispatch, handlers, jsonrpc, limits, metrics, running, sse
 from mcp.bus import OUTBOX, Bus, StreamClosed, get_bus, parse_event_id
 from mcp.context import Context, RequestInfo
 from mcp.errors import (
@@ -105,6 +105,14 @@ async def endpoint(request: HttpRequest) -> HttpResponseBase:
         )
 
 
+async def admit(request: HttpRequest) -> RequestInfo:
+    """Who is asking (token verified in MCP_AUTH=jwt mode), within their rate limit."""
+    info = request_info(request)
+    await auth.authenticate(info)
+    await limits.check_rate(info.principal or info.client_addr)
+    return info
+
+
 def check_protocol_header(request: HttpRequest) -> None:
     version = request.headers.get("MCP-Protocol-Version")
     if version is not None and version not in settings.MCP_PROTOCOL_VERSIONS_SUPPORTED:
@@ -163,7 +171,7 @@ async def post(request: HttpRequest) -> HttpResponseBase:
     if not (accepts_json or accepts_sse):
         raise NotAcceptable()
     check_protocol_header(request)
-    info = request_info(request)
+    info = await admit(request)
     payload = await read_body(request)
     store, bus = get_store(), get_bus()
 
@@ -277,7 +285,7 @@ async def get(request: HttpRequest) -> HttpResponseBase:
     if not accepts_sse:
         raise NotAcceptable("Not Acceptable: the GET stream needs Accept: text/event-stream")
     check_protocol_header(request)
-    info = request_info(request)
+    info = await admit(request)
     store, bus = get_store(), get_bus()
     session = await find_session(request, info, store)
 
@@ -296,7 +304,7 @@ async def get(request: HttpRequest) -> HttpResponseBase:
 
 
 async def delete(request: HttpRequest) -> HttpResponseBase:
-    info = request_info(request)
+    info = await admit(request)
     store, bus = get_store(), get_bus()
     session = await find_session(request, info, store)
     await end_session(session.id, store, bus)

@@ -41,6 +41,11 @@ class Session:
     requests: int = 0
 
     @property
+    def client_key(self) -> str:
+        """Who owns the session for per-client limits: the principal, else the address."""
+        return self.principal or self.client_addr
+
+    @property
     def client_name(self) -> str:
         name = self.client_info.get("name")
         return name if isinstance(name, str) and name else "unknown"
@@ -196,6 +201,10 @@ class SessionStore:
 
     async def stats(self) -> StoreStats:
         raise NotImplementedError("subclasses of SessionStore must provide stats()")
+
+    async def count_for_client(self, client: str) -> int:
+        """Live sessions created by ``client`` (principal, else address). O(n) here; override."""
+        return sum(1 for s in await self.list(limit=10**9) if (s.principal or s.client_addr) == client)
 
     async def sweep(self) -> list[str]:
         """Delete every session idle past the timeout; return their ids."""

@@ -27,6 +27,9 @@ class MemorySessionStore(SessionStore):
         self._activity: dict[str, list[float]] = {}
         # session id -> cache keys stored under it besides the record.
         self._extra_keys: dict[str, set[str]] = {}
+        # client key -> ids of its live sessions (per-client limits).
+        self._by_client: dict[str, set[str]] = {}
+        self._client_of: dict[str, str] = {}
         self._created_total = 0
         self._expired_total = 0
         self._deleted_total = 0
@@ -42,6 +45,13 @@ class MemorySessionStore(SessionStore):
 
     def _drop(self, session_id: str) -> None:
         self._activity.pop(session_id, None)
+        client = self._client_of.pop(session_id, None)
+        if client is not None:
+            owned = self._by_client.get(client)
+            if owned is not None:
+                owned.discard(session_id)
+                if not owned:
+                    del self._by_client[client]
         self._cache.delete(self._record_key(session_id))
         for key in self._extra_keys.pop(session_id, ()):
             self._cache.delete(key)
@@ -61,6 +71,8 @@ class MemorySessionStore(SessionStore):
             return False
         self._cache.set(self._record_key(session.id), session.to_record(), None)
         self._activity[session.id] = [session.last_activity, 0]
+        self._client_of[session.id] = session.client_key
+        self._by_client.setdefault(session.client_key, set()).add(session.id)
         self._created_total += 1
         return True
 
@@ -169,6 +181,9 @@ class MemorySessionStore(SessionStore):
             expired_total=self._expired_total,
             deleted_total=self._deleted_total,
         )
+
+    async def count_for_client(self, client: str) -> int:
+        return len(self._by_client.get(client, ()))
 
     async def sweep(self) -> list[str]:
         now = time.time()
