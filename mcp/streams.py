@@ -14,7 +14,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from mcp.bus import Bus
+from mcp.bus import OUTBOX, Bus
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,3 +102,27 @@ class RequestStream:
             await self._start_sse()
         assert self.session_id is not None and self.stream is not None
         await self.bus.publish(self.session_id, self.stream, response, final=True)
+
+
+class OutboxStream:
+    """The legacy (2024-11-05 HTTP+SSE) answer path: every message, the response included,
+    goes to the session's outbox, which its one SSE stream reads.
+    """
+
+    streaming = True
+    can_stream = True
+
+    def __init__(self, *, bus: Bus, session_id: str) -> None:
+        self.bus = bus
+        self.session_id = session_id
+
+    async def emit(self, message: dict[str, Any]) -> bool:
+        await self.bus.publish(self.session_id, OUTBOX, message)
+        return True
+
+    async def hang_up(self) -> bool:
+        return False
+
+    async def finish(self, response: dict[str, Any] | None) -> None:
+        if response is not None:
+            await self.bus.publish(self.session_id, OUTBOX, response)

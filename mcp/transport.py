@@ -9,9 +9,10 @@ the session. Everything protocol-level happens in ``mcp.dispatch``; failures are
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from django.conf import settings
@@ -74,35 +75,46 @@ def is_json_content_type(header: str | None) -> bool:
 # --- The endpoint ----------------------------------------------------------------------------
 
 
+def guarded(view: Callable[..., Awaitable[HttpResponseBase]]) -> Callable[..., Awaitable[HttpResponseBase]]:
+    """The one boundary: every exception a view raises becomes a protocol-correct answer."""
+
+    @functools.wraps(view)
+    async def boundary(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        try:
+            return await view(request, *args, **kwargs)
+        except McpError as exc:
+            metrics.HTTP_ERRORS.labels(status=str(exc.status)).inc()
+            return error_response(exc)
+        except InvalidMessage as exc:
+            metrics.HTTP_ERRORS.labels(status="400").inc()
+            return json_response(jsonrpc.error(exc.error.id, exc.error.code, exc.error.message), status=400)
+        except StoreUnavailable as exc:
+            logger.error("session store unavailable: %s", describe_exception(exc))
+            return error_response(ServiceUnavailable("Service Unavailable: the session store is unreachable"))
+        except Exception as exc:
+            error_id = secrets.token_hex(4)
+            logger.error("internal error %s: %s", error_id, describe_exception(exc))
+            metrics.HTTP_ERRORS.labels(status="500").inc()
+            return json_response(
+                jsonrpc.error(None, jsonrpc.INTERNAL_ERROR, "Internal error", {"errorId": error_id}),
+                status=500,
+            )
+
+    return boundary
+
+
 @csrf_exempt
+@guarded
 async def endpoint(request: HttpRequest) -> HttpResponseBase:
-    """The one boundary: every exception becomes a protocol-correct answer."""
-    try:
-        if request.method == "POST":
-            return await post(request)
-        if request.method == "GET":
-            return await get(request)
-        if request.method == "DELETE":
-            return await delete(request)
-        if request.method == "OPTIONS":
-            return HttpResponse(status=204, headers={"Allow": ALLOW})
-        raise MethodNotAllowed(headers={"Allow": ALLOW})
-    except McpError as exc:
-        metrics.HTTP_ERRORS.labels(status=str(exc.status)).inc()
-        return error_response(exc)
-    except InvalidMessage as exc:
-        metrics.HTTP_ERRORS.labels(status="400").inc()
-        return json_response(jsonrpc.error(exc.error.id, exc.error.code, exc.error.message), status=400)
-    except StoreUnavailable as exc:
-        logger.error("session store unavailable: %s", describe_exception(exc))
-        return error_response(ServiceUnavailable("Service Unavailable: the session store is unreachable"))
-    except Exception as exc:
-        error_id = secrets.token_hex(4)
-        logger.error("internal error %s: %s", error_id, describe_exception(exc))
-        metrics.HTTP_ERRORS.labels(status="500").inc()
-        return json_response(
-            jsonrpc.error(None, jsonrpc.INTERNAL_ERROR, "Internal error", {"errorId": error_id}), status=500
-        )
+    if request.method == "POST":
+        return await post(request)
+    if request.method == "GET":
+        return await get(request)
+    if request.method == "DELETE":
+        return await delete(request)
+    if request.method == "OPTIONS":
+        return HttpResponse(status=204, headers={"Allow": ALLOW})
+    raise MethodNotAllowed(headers={"Allow": ALLOW})
 
 
 async def admit(request: HttpRequest) -> RequestInfo:

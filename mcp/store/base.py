@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Fields of the session record that ``update`` may set.
-UPDATABLE = frozenset({"initialized", "log_level", "protocol_version"})
+UPDATABLE = frozenset({"initialized", "log_level", "protocol_version", "client_info", "client_capabilities"})
 
 
 @dataclass(slots=True)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from mcp import jsonrpc
 from mcp.protocol import LOG_LEVELS
+from mcp.tools.content import text_contents, user_text
 from mcp.tools.registry import ToolError, Toolset
 
 if TYPE_CHECKING:
@@ -166,3 +167,102 @@ async def request_elicitation(ctx: Context, args: dict[str, Any]) -> str:
     )
     content = jsonrpc.encode(result.get("content")).decode()
     return f"Elicitation answer: action={result.get('action')}, content={content}"
+
+
+LIST_KINDS = ("tools", "resources", "prompts")
+
+
+@TOOLSET.tool(
+    "triggerListChanged",
+    "Add or remove this session's dynamic tool, resource or prompt, and send the matching "
+    "notifications/<kind>/list_changed on the session's GET stream",
+    {
+        "type": "object",
+        "properties": {"kind": {"type": "string", "enum": list(LIST_KINDS), "default": "tools"}},
+        "additionalProperties": False,
+    },
+    title="Trigger list_changed",
+    annotations={"readOnlyHint": False, "idempotentHint": False, "openWorldHint": False},
+)
+async def trigger_list_changed(ctx: Context, args: dict[str, Any]) -> str:
+    if ctx.session is None:
+        raise ToolError("triggerListChanged needs a session")
+    kind = args.get("kind", "tools")
+    flags = dict(ctx.session.state.get("dynamic") or {})
+    flags[kind] = not flags.get(kind, False)
+    await ctx.store.set_state(ctx.session.id, "dynamic", flags)
+    await ctx.send_to_session(jsonrpc.notification(f"notifications/{kind}/list_changed"))
+    name = {"tools": "dynamicEcho", "resources": "echo://dynamic", "prompts": "dynamic_prompt"}[kind]
+    state = "added to" if flags[kind] else "removed from"
+    return f"{name} {state} this session's {kind}; notifications/{kind}/list_changed queued on the GET stream"
+
+
+@TOOLSET.tool(
+    "dynamicEcho",
+    "A tool that exists only while triggerListChanged has turned it on in this session",
+    {
+        "type": "object",
+        "properties": {"message": {"type": "string", "maxLength": 100000}},
+        "required": ["message"],
+        "additionalProperties": False,
+    },
+    dynamic=True,
+)
+async def dynamic_echo(ctx: Context, args: dict[str, Any]) -> str:
+    return f"[dynamic] {args['message']}"
+
+
+@TOOLSET.resource(
+    "echo://dynamic",
+    "dynamic-resource",
+    description="Listed only while triggerListChanged(kind=resources) has turned it on",
+    mime_type="text/plain",
+    dynamic=True,
+)
+async def dynamic_resource(ctx: Context, uri: str, params: dict[str, str]) -> list[dict[str, Any]]:
+    return text_contents(uri, "This resource was added by triggerListChanged.")
+
+
+@TOOLSET.prompt(
+    "dynamic_prompt",
+    "Listed only while triggerListChanged(kind=prompts) has turned it on",
+    dynamic=True,
+)
+async def dynamic_prompt(ctx: Context, arguments: dict[str, str]) -> list[dict[str, Any]]:
+    return [user_text("This prompt was added by triggerListChanged.")]
+
+
+@TOOLSET.resource(
+    "echo://counter",
+    "update-counter",
+    description="Counts updateResource calls in this session; subscribe to it to get "
+    "notifications/resources/updated",
+    mime_type="text/plain",
+)
+async def counter_resource(ctx: Context, uri: str, params: dict[str, str]) -> list[dict[str, Any]]:
+    count = ctx.session.state.get("updates", 0) if ctx.session else 0
+    return text_contents(uri, f"updateResource has been called {count} time(s) in this session.")
+
+
+@TOOLSET.tool(
+    "updateResource",
+    "Mark a resource as changed: sends notifications/resources/updated on the session's GET "
+    "stream if the session subscribed to the URI",
+    {
+        "type": "object",
+        "properties": {"uri": {"type": "string", "maxLength": 2048, "default": "echo://counter"}},
+        "additionalProperties": False,
+    },
+    title="Update a resource",
+    annotations={"readOnlyHint": False, "openWorldHint": False},
+)
+async def update_resource(ctx: Context, args: dict[str, Any]) -> str:
+    if ctx.session is None:
+        raise ToolError("updateResource needs a session")
+    uri = args.get("uri", "echo://counter")
+    if uri == "echo://counter":
+        await ctx.store.set_state(ctx.session.id, "updates", int(ctx.session.state.get("updates", 0)) + 1)
+    if await ctx.store.get_item(ctx.session.id, "subscriptions", uri) is None:
+        return f"{uri} updated; this session is not subscribed to it, so no notification was sent"
+    await ctx.send_to_session(jsonrpc.notification("notifications/resources/updated", {"uri": uri}))
+    return f"{uri} updated; notifications/resources/updated queued on the GET stream"

@@ -1,0 +1,134 @@
+"""The 2024-11-05 HTTP+SSE transport, for old clients, on the same sessions and tools.
+
+``GET /sse`` opens a session and its stream; the first event is ``endpoint``, whose data is
+the URL to POST to (``/messages?sessionId=<id>``). Each POSTed message gets 202 at once and
+its answer arrives on the stream, like every other server message. Closing the stream ends
+the session. Sessions are created at 2024-11-05 and take the version, client info and
+capabilities of the ``initialize`` that follows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from collections.abc import AsyncIterator
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.views.decorators.csrf import csrf_exempt
+
+from mcp import dispatch, handlers, jsonrpc, metrics, running, sse
+from mcp.bus import OUTBOX, Bus, get_bus
+from mcp.context import Context
+from mcp.errors import BadRequest, MethodNotAllowed, NotAcceptable, SessionNotFound, UnsupportedMediaType
+from mcp.protocol import negotiate, valid_session_id
+from mcp.responses import sse_response
+from mcp.store import SessionStore, get_store
+from mcp.streams import OutboxStream
+from mcp.transport import (
+    admit,
+    classify,
+    end_session,
+    guarded,
+    is_json_content_type,
+    outbox_events,
+    parse_accept,
+    read_body,
+)
+
+LEGACY_VERSION = "2024-11-05"
+
+
+@csrf_exempt
+@guarded
+async def sse_endpoint(request: HttpRequest) -> HttpResponseBase:
+    if request.method != "GET":
+        raise MethodNotAllowed(headers={"Allow": "GET"})
+    if not parse_accept(request.headers.get("Accept"))[1]:
+        raise NotAcceptable("Not Acceptable: GET /sse needs Accept: text/event-stream")
+    info = await admit(request)
+    store, bus = get_store(), get_bus()
+    ctx = Context(request=info, session=None, store=store, bus=bus)
+    await handlers.initialize(ctx, {"protocolVersion": LEGACY_VERSION})
+    assert ctx.session is not None
+    metrics.SESSIONS_CREATED.inc()
+    token = await bus.claim(ctx.session.id, OUTBOX)
+    return sse_response(legacy_events(store, bus, ctx.session.id, token))
+
+
+async def legacy_events(store: SessionStore, bus: Bus, session_id: str, token: int) -> AsyncIterator[bytes]:
+    try:
+        yield sse.event(f"/messages?sessionId={session_id}".encode(), name="endpoint")
+        async for chunk in outbox_events(store, bus, session_id, 0, token):
+            yield chunk
+    finally:
+        # The stream is the session: end it, in a task of its own (we may be cancelled).
+        asyncio.get_running_loop().create_task(
+            end_session(session_id, store, bus), context=contextvars.Context()
+        )
+
+
+@csrf_exempt
+@guarded
+async def messages_endpoint(request: HttpRequest) -> HttpResponseBase:
+    if request.method != "POST":
+        raise MethodNotAllowed(headers={"Allow": "POST"})
+    if not is_json_content_type(request.headers.get("Content-Type")):
+        raise UnsupportedMediaType()
+    info = await admit(request)
+    session_id = request.GET.get("sessionId", "")
+    if not session_id or not valid_session_id(session_id):
+        raise BadRequest("Bad Request: the sessionId query parameter is required")
+    store, bus = get_store(), get_bus()
+    session = await store.get(session_id)
+    if session is None or session.principal != info.principal:
+        raise SessionNotFound()
+    payload = await read_body(request)
+    if isinstance(payload, list):
+        raise BadRequest("Bad Request: batches are not supported on the HTTP+SSE transport")
+    message = classify(payload)
+    stream = OutboxStream(bus=bus, session_id=session.id)
+    ctx = Context(request=info, session=session, store=store, bus=bus, stream=stream)
+    if isinstance(message, jsonrpc.Notification):
+        await dispatch.notify(ctx, message)
+    elif isinstance(message, jsonrpc.Response):
+        await bus.deliver_reply(session.id, message.id, payload)
+    elif message.method == "initialize":
+        await stream.finish(await reinitialize(ctx, message))
+    else:
+        ctx.request_id = message.id
+        meta = message.params.get("_meta")
+        ctx.meta = meta if isinstance(meta, dict) else {}
+        task = asyncio.create_task(dispatch.run(ctx, message))
+        running.track(session.id, message.id, task)
+    return HttpResponse(status=202)
+
+
+async def reinitialize(ctx: Context, message: jsonrpc.Request) -> dict:
+    """initialize on a legacy session: negotiate and record what the client declared."""
+    assert ctx.session is not None
+    params = message.params
+    client_info, capabilities = params.get("clientInfo"), params.get("capabilities")
+    if not isinstance(client_info or {}, dict) or not isinstance(capabilities or {}, dict):
+        return jsonrpc.error(
+            message.id, jsonrpc.INVALID_PARAMS, "Invalid params: clientInfo and capabilities must be objects"
+        )
+    version = negotiate(
+        params.get("protocolVersion"), settings.MCP_PROTOCOL_VERSIONS_SUPPORTED, settings.MCP_PROTOCOL_VERSION
+    )
+    await ctx.store.update(
+        ctx.session.id,
+        protocol_version=version,
+        client_info=client_info or {},
+        client_capabilities=capabilities or {},
+    )
+    return jsonrpc.result(
+        message.id,
+        {
+            "protocolVersion": version,
+            "capabilities": handlers.server_capabilities(),
+            "serverInfo": handlers.server_info(),
+            "instructions": handlers.INSTRUCTIONS,
+        },
+    )
