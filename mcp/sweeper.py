@@ -27,6 +27,10 @@ async def sweep_once(store: SessionStore | None = None, bus: Bus | None = None) 
     store = store or get_store()
     bus = bus or get_bus()
     gone = await store.sweep()
+    # Sessions the store expired lazily on read still hold streams here.
+    for session_id in bus.local_sessions():
+        if session_id not in gone and await store.get(session_id, touch=False) is None:
+            gone.append(session_id)
     for session_id in gone:
         await bus.drop_session(session_id)
         running.cancel_session(session_id)

@@ -99,7 +99,8 @@ class Bus:
     async def read(self, session_id: str, stream: str, after: int, timeout: float) -> list[Event]:
         """Events with seq > ``after``, oldest first; waits up to ``timeout`` for one.
 
-        Returns [] on timeout. Raises StreamClosed once the session's streams are dropped.
+        Returns [] on timeout. Raises StreamClosed once the session's streams are dropped;
+        a publish after that is discarded (it never resurrects a dropped session).
         """
         raise NotImplementedError("subclasses of Bus must provide read()")
 
@@ -130,6 +131,10 @@ class Bus:
     async def drop_session(self, session_id: str) -> None:
         """Delete every stream of the session and end its readers (StreamClosed)."""
         raise NotImplementedError("subclasses of Bus must provide drop_session()")
+
+    def local_sessions(self) -> list[str]:
+        """Sessions holding state in this process (the sweeper frees those that ended)."""
+        return []
 
     def expect_reply(self, session_id: str, request_id: str) -> ReplyWaiter:
         """Register interest before sending the request, so no answer can be missed."""

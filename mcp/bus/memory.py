@@ -13,6 +13,9 @@ from typing import Any
 from mcp.bus.base import OUTBOX, Bus, Event, ReplyWaiter, StreamClosed, StreamInfo
 
 
+DROPPED_MEMORY = 10_000
+
+
 class _Stream:
     __slots__ = ("delivered", "dropped", "events", "finished", "next_seq", "owner", "waiters")
 
@@ -67,6 +70,8 @@ class MemoryBus(Bus):
         self.stream_capacity = stream_capacity
         self.retained_streams = retained_streams
         self._sessions: dict[str, _Session] = {}
+        # Recently dropped sessions: a late publish must not bring their streams back.
+        self._dropped: OrderedDict[str, None] = OrderedDict()
         self._replies: dict[tuple[str, str], asyncio.Future[dict[str, Any]]] = {}
 
     def _session(self, session_id: str) -> _Session:
@@ -111,6 +116,8 @@ class MemoryBus(Bus):
         final: bool = False,
         hangup: bool = False,
     ) -> Event:
+        if session_id in self._dropped:
+            return Event(stream, 0, message, final, hangup)
         target = self._stream(session_id, stream)
         event = Event(stream, target.next_seq, message, final, hangup)
         target.next_seq += 1
@@ -123,9 +130,9 @@ class MemoryBus(Bus):
         return event
 
     async def read(self, session_id: str, stream: str, after: int, timeout: float) -> list[Event]:
-        state = self._sessions.get(session_id)
-        if state is None or state.closed:
+        if session_id in self._dropped:
             raise StreamClosed(session_id)
+        state = self._session(session_id)
         target = self._stream(session_id, stream)
         pending = _after(target, after)
         if pending or timeout <= 0:
@@ -171,6 +178,9 @@ class MemoryBus(Bus):
         return StreamInfo(stream, queued, target.dropped, target.delivered, target.finished)
 
     async def drop_session(self, session_id: str) -> None:
+        self._dropped[session_id] = None
+        while len(self._dropped) > DROPPED_MEMORY:
+            self._dropped.popitem(last=False)
         state = self._sessions.pop(session_id, None)
         if state is None:
             return
@@ -190,12 +200,16 @@ class MemoryBus(Bus):
         future.set_result(message)
         return True
 
+    def local_sessions(self) -> list[str]:
+        return list(self._sessions)
+
     def reset(self) -> None:
         """Forget everything (tests)."""
         for session_id in list(self._sessions):
             state = self._sessions.pop(session_id)
             state.closed = True
         self._replies.clear()
+        self._dropped.clear()
 
 
 def _after(target: _Stream, after: int) -> list[Event]:
