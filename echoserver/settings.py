@@ -89,7 +89,8 @@ ASGI_APPLICATION = "echoserver.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        # A checkout (or MCP_TEMPLATES_DIR when installed from a wheel, as in the Dockerfile).
+        "DIRS": [Path(env_str("MCP_TEMPLATES_DIR", str(BASE_DIR / "templates")))],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

@@ -1,0 +1,25 @@
+# Two stages: wheels are built in the first, the runtime image holds no compiler.
+FROM python:3.11-slim AS build
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY echoserver ./echoserver
+COPY mcp ./mcp
+RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+
+FROM python:3.11-slim
+RUN useradd --create-home --uid 1000 mcp && mkdir -p /data && chown mcp /data
+WORKDIR /app
+COPY --from=build /wheels /wheels
+RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
+COPY templates ./templates
+COPY manage.py ./
+ENV MCP_ECHO_HOST=0.0.0.0 \
+    MCP_ECHO_PORT=3000 \
+    MCP_DATA_DIR=/data \
+    MCP_TEMPLATES_DIR=/app/templates \
+    PYTHONUNBUFFERED=1
+USER mcp
+EXPOSE 3000
+HEALTHCHECK --interval=30s --timeout=5s --retries=3 \
+    CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:3000/health', timeout=4).status == 200 else 1)"
+CMD ["mcp-echo-stateful-server"]
