@@ -24,7 +24,7 @@ _URL_PASSWORD = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^:/
 _BEARER = re.compile(r"(?P<kind>\b(?:Bearer|Basic|Token)\s+)(?P<value>[A-Za-z0-9._~+/=-]{6,})", re.IGNORECASE)
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 _ASSIGNMENT = re.compile(
-    r"(?P<name>[A-Za-z_][A-Za-z0-9_-]*(?:pass(?:word|wd)?|secret|token|api_?key|cookie)[A-Za-z0-9_-]*)"
+    r"(?P<name>\b[A-Za-z0-9_-]*(?:pass(?:word|wd)?|secret|token|api_?key|cookie)[A-Za-z0-9_-]*)"
     r"(?P<sep>\s*[=:]\s*)(?P<value>[^\s,;&\"']+)",
     re.IGNORECASE,
 )

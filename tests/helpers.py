@@ -13,7 +13,25 @@ from typing import Any
 import httpx
 import orjson
 
+from tests.schema_check import assert_valid
+
 PROTOCOL = "2025-11-25"
+# The schema's result type for each method, to check results beyond the JSON-RPC envelope.
+RESULT_TYPES = {
+    "initialize": "InitializeResult",
+    "ping": "EmptyResult",
+    "tools/list": "ListToolsResult",
+    "tools/call": "CallToolResult",
+    "resources/list": "ListResourcesResult",
+    "resources/templates/list": "ListResourceTemplatesResult",
+    "resources/read": "ReadResourceResult",
+    "prompts/list": "ListPromptsResult",
+    "prompts/get": "GetPromptResult",
+    "completion/complete": "CompleteResult",
+    "tasks/get": "GetTaskResult",
+    "tasks/list": "ListTasksResult",
+    "tasks/cancel": "CancelTaskResult",
+}
 ACCEPT_BOTH = "application/json, text/event-stream"
 
 
@@ -57,13 +75,17 @@ def parse_sse(text: str) -> list[SseEvent]:
 
 
 def messages_of(response: httpx.Response) -> list[dict[str, Any]]:
-    """Every JSON-RPC message in a response, JSON or SSE."""
+    """Every JSON-RPC message in a response, JSON or SSE, each checked against the official schema."""
     if response.headers.get("content-type", "").startswith("text/event-stream"):
-        return [event.json for event in parse_sse(response.text) if event.data.strip()]
-    if not response.content:
-        return []
-    body = response.json()
-    return body if isinstance(body, list) else [body]
+        messages = [event.json for event in parse_sse(response.text) if event.data.strip()]
+    elif not response.content:
+        messages = []
+    else:
+        body = response.json()
+        messages = body if isinstance(body, list) else [body]
+    for message in messages:
+        assert_valid(message)
+    return messages
 
 
 @dataclass
@@ -129,7 +151,11 @@ class McpClient:
         """The final JSON-RPC response to one request (after any notifications)."""
         response = await self.request(method, params, **extra)
         assert response.status_code == 200, response.text
-        return [m for m in messages_of(response) if "result" in m or "error" in m][-1]
+        final = [m for m in messages_of(response) if "result" in m or "error" in m][-1]
+        task_augmented = bool(params and "task" in params)
+        if "result" in final and method in RESULT_TYPES:
+            assert_valid(final, "CreateTaskResult" if task_augmented else RESULT_TYPES[method])
+        return final
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any] | None = None, **extra: str

@@ -34,6 +34,7 @@ METHOD_DEFINITIONS = {
     "notifications/resources/list_changed": "ResourceListChangedNotification",
     "notifications/tools/list_changed": "ToolListChangedNotification",
     "notifications/prompts/list_changed": "PromptListChangedNotification",
+    "notifications/tasks/status": "TaskStatusNotification",
 }
 
 

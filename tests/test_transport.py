@@ -13,6 +13,7 @@ from mcp.store import get_store
 from mcp.sweeper import sweep_once
 from mcp.tools import get_registry
 from tests.helpers import McpClient, messages_of, parse_sse
+from tests.schema_check import assert_valid
 
 INIT = {
     "jsonrpc": "2.0",
@@ -34,7 +35,7 @@ def init_with(version: str) -> dict:
 def assert_error(response, status: int, code: int, *, has_id: object = None) -> dict:
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/json"
-    body = response.json()
+    body = assert_valid(response.json())
     assert body["jsonrpc"] == "2.0"
     assert body["error"]["code"] == code
     assert isinstance(body["error"]["message"], str) and body["error"]["message"]
