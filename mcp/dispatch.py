@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from mcp import handlers, jsonrpc, tasks
+from mcp import handlers, jsonrpc, metrics, tasks
 from mcp.context import Context
 from mcp.errors import McpError
 from mcp.redact import describe_exception
@@ -68,15 +69,21 @@ async def respond(ctx: Context, request: jsonrpc.Request) -> dict[str, Any]:
     """Run ``request`` and return its response message."""
     handler = METHODS.get(request.method)
     if handler is None:
+        metrics.REQUESTS.labels(method="unknown", outcome="error").inc()
         return jsonrpc.error(
             request.id, jsonrpc.METHOD_NOT_FOUND, f"Method not found: {request.method[:100]}"
         )
+    started = time.perf_counter()
     try:
         result = await handler(ctx, request.params)
     except asyncio.CancelledError:
+        metrics.REQUESTS.labels(method=request.method, outcome="cancelled").inc()
         raise
     except Exception as exc:
+        metrics.REQUESTS.labels(method=request.method, outcome="error").inc()
         return error_response(request.id, exc)
+    metrics.REQUESTS.labels(method=request.method, outcome="ok").inc()
+    metrics.REQUEST_SECONDS.labels(method=request.method).observe(time.perf_counter() - started)
     return jsonrpc.result(request.id, result)
 
 

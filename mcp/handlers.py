@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 
 from echoserver import __version__
-from mcp import running, tasks
+from mcp import metrics, running, tasks
 from mcp.errors import (
     ClientRequestFailed,
     InvalidParams,
@@ -189,6 +189,12 @@ async def call_tool(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 async def run_tool(ctx: Context, tool: Tool, params: dict[str, Any]) -> dict[str, Any]:
     """Validate the arguments and run the tool; failures become ``isError`` results."""
+    result = await _run_tool(ctx, tool, params)
+    metrics.TOOL_CALLS.labels(tool=tool.name, outcome="error" if result.get("isError") else "ok").inc()
+    return result
+
+
+async def _run_tool(ctx: Context, tool: Tool, params: dict[str, Any]) -> dict[str, Any]:
     name = tool.name
     arguments = params.get("arguments")
     if arguments is None:

@@ -18,6 +18,9 @@ REQUEST_SECONDS = Histogram(
     ["method"],
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+CALCULATIONS = Counter(
+    "mcp_calculations_total", "Calculator operations performed, by operation", ["operation"]
+)
 TOOL_CALLS = Counter("mcp_tool_calls_total", "Tool calls, by tool and outcome", ["tool", "outcome"])
 HTTP_ERRORS = Counter(
     "mcp_http_errors_total", "Refused HTTP exchanges on the MCP endpoints, by status", ["status"]

@@ -24,6 +24,7 @@ from mcp.context import Context
 from mcp.errors import InvalidParams
 from mcp.pagination import paginate
 from mcp.redact import describe_exception
+from mcp.streams import OutboxStream
 
 if TYPE_CHECKING:
     from mcp.tools import Tool
@@ -79,7 +80,15 @@ async def start(
     }
     session_id = ctx.session.id
     await ctx.store.put_item(session_id, NAMESPACE, record["taskId"], record)
-    background = Context(request=ctx.request, session=ctx.session, store=ctx.store, bus=ctx.bus)
+    # The original request is answered already: the task's messages go to the GET stream.
+    background = Context(
+        request=ctx.request,
+        session=ctx.session,
+        store=ctx.store,
+        bus=ctx.bus,
+        stream=OutboxStream(bus=ctx.bus, session_id=session_id),
+        meta=ctx.meta,
+    )
     runner = asyncio.get_running_loop().create_task(
         _run(background, tool, params, record, run), context=contextvars.Context()
     )

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from mcp import metrics
 from mcp.errors import ResourceNotFound
 from mcp.tools import calc_math
 from mcp.tools.calc_math import ADVANCED_OPERATIONS, BASIC_OPERATIONS, js_number
@@ -111,6 +112,7 @@ async def _remember(ctx: Context, operation: str, inputs: list[int | float], res
     if ctx.session is not None:
         record["sessionId"] = ctx.session.id
         await ctx.store.push(ctx.session.id, HISTORY, record, cap=HISTORY_LIMIT)
+    metrics.CALCULATIONS.labels(operation=operation).inc()
     return record["id"]
 
 
