@@ -60,14 +60,24 @@ class Response:
 Message = Request | Notification | Response
 
 
-def decode(body: bytes, *, max_depth: int) -> Any:
-    """Parse a JSON document; any failure (syntax, UTF-8, NaN, depth) is a parse error."""
+class TooLarge(Exception):
+    """A JSON string is longer than the configured limit."""
+
+
+def decode(body: bytes, *, max_depth: int, max_string: int | None = None) -> Any:
+    """Parse a JSON document; any failure (syntax, UTF-8, NaN, depth) is a parse error.
+
+    A string longer than ``max_string`` characters raises ``TooLarge``.
+    """
     try:
         value = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise JsonRpcError(PARSE_ERROR, f"Parse error: {_reason(exc)}") from None
-    if _depth_exceeds(value, max_depth):
+    problem = _check_shape(value, max_depth, max_string)
+    if problem == "depth":
         raise JsonRpcError(PARSE_ERROR, f"Parse error: JSON nested deeper than {max_depth} levels")
+    if problem == "string":
+        raise TooLarge(f"a JSON string is longer than {max_string} characters")
     return value
 
 
@@ -78,21 +88,25 @@ def _reason(exc: orjson.JSONDecodeError) -> str:
     return text[:120]
 
 
-def _depth_exceeds(value: Any, limit: int) -> bool:
+def _check_shape(value: Any, depth_limit: int, string_limit: int | None) -> str | None:
     # Iterative walk: the check itself must not recurse on hostile input.
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
+        if isinstance(item, str):
+            if string_limit is not None and len(item) > string_limit:
+                return "string"
+            continue
         if isinstance(item, dict):
-            children = item.values()
+            children = [*item.keys(), *item.values()]
         elif isinstance(item, list):
             children = item
         else:
             continue
-        if depth > limit:
-            return True
-        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
-    return False
+        if depth > depth_limit:
+            return "depth"
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list | str))
+    return None
 
 
 def valid_id(value: Any) -> bool:

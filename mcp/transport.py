@@ -9,10 +9,11 @@ the session. Everything protocol-level happens in ``mcp.dispatch``; failures are
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 from django.conf import settings
@@ -34,6 +35,7 @@ from mcp.errors import (
     ServiceUnavailable,
     SessionNotFound,
     SessionRequired,
+    TooManyRequests,
     UnsupportedMediaType,
 )
 from mcp.protocol import BATCHES_ONLY_IN, PRIMING_SINCE, valid_session_id
@@ -156,9 +158,13 @@ async def read_body(request: HttpRequest) -> Any:
             f"Payload Too Large: the body exceeds {settings.MCP_MAX_BODY_BYTES} bytes"
         ) from exc
     try:
-        return jsonrpc.decode(body, max_depth=settings.MCP_MAX_JSON_DEPTH)
+        return jsonrpc.decode(
+            body, max_depth=settings.MCP_MAX_JSON_DEPTH, max_string=settings.MCP_MAX_STRING_BYTES
+        )
     except jsonrpc.JsonRpcError as exc:
         raise ParseError(exc.message) from None
+    except jsonrpc.TooLarge as exc:
+        raise PayloadTooLarge(f"Payload Too Large: {exc} (MCP_MAX_STRING_BYTES)") from None
 
 
 class InvalidMessage(Exception):
@@ -301,6 +307,12 @@ async def get(request: HttpRequest) -> HttpResponseBase:
     store, bus = get_store(), get_bus()
     session = await find_session(request, info, store)
 
+    if open_streams(session.id) >= settings.MCP_MAX_STREAMS_PER_SESSION:
+        raise TooManyRequests(
+            f"Too Many Requests: this session already has {settings.MCP_MAX_STREAMS_PER_SESSION} "
+            "open streams (MCP_MAX_STREAMS_PER_SESSION)",
+            headers={"Retry-After": "1"},
+        )
     resume = parse_event_id(request.headers.get("Last-Event-ID") or "")
     if resume is not None and await bus.exists(session.id, resume[0]):
         stream, after = resume
@@ -333,6 +345,28 @@ async def end_session(session_id: str, store: SessionStore, bus: Bus) -> None:
 
 # --- SSE event sources ----------------------------------------------------------------------
 
+# session id -> GET streams (outbox or resumed) open in this process.
+_open_streams: dict[str, int] = {}
+
+
+def open_streams(session_id: str) -> int:
+    return _open_streams.get(session_id, 0)
+
+
+@contextlib.contextmanager
+def counted_stream(session_id: str, kind: str) -> Iterator[None]:
+    _open_streams[session_id] = _open_streams.get(session_id, 0) + 1
+    metrics.OPEN_STREAMS.labels(kind=kind).inc()
+    try:
+        yield
+    finally:
+        metrics.OPEN_STREAMS.labels(kind=kind).dec()
+        remaining = _open_streams.get(session_id, 1) - 1
+        if remaining > 0:
+            _open_streams[session_id] = remaining
+        else:
+            _open_streams.pop(session_id, None)
+
 
 async def stream_events(
     bus: Bus, session_id: str, stream: str, after: int, *, live: bool
@@ -341,8 +375,7 @@ async def stream_events(
     retry_ms = settings.MCP_SSE_RETRY_MS
     keepalive = settings.MCP_KEEPALIVE_INTERVAL
     cursor = after
-    metrics.OPEN_STREAMS.labels(kind="post" if live else "resume").inc()
-    try:
+    with counted_stream(session_id, "post" if live else "resume"):
         while True:
             try:
                 events = await bus.read(session_id, stream, cursor, keepalive)
@@ -363,8 +396,6 @@ async def stream_events(
                     yield sse.priming(event.id, retry_ms)
                 if event.final:
                     return
-    finally:
-        metrics.OPEN_STREAMS.labels(kind="post" if live else "resume").dec()
 
 
 async def outbox_events(
@@ -377,8 +408,7 @@ async def outbox_events(
     retry_ms = settings.MCP_SSE_RETRY_MS
     keepalive = settings.MCP_KEEPALIVE_INTERVAL
     cursor = after
-    metrics.OPEN_STREAMS.labels(kind="get").inc()
-    try:
+    with counted_stream(session_id, "get"):
         while True:
             if await bus.owner(session_id, OUTBOX) != token:
                 return
@@ -399,5 +429,3 @@ async def outbox_events(
                 elif not event.final and not event.hangup:
                     yield sse.priming(event.id, retry_ms)
                 await bus.mark_delivered(session_id, OUTBOX, event.seq)
-    finally:
-        metrics.OPEN_STREAMS.labels(kind="get").dec()
