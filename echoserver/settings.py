@@ -236,12 +236,14 @@ MCP_STORE = env_choice("MCP_STORE", "redis" if REDIS_URL else "memory", ("memory
 if MCP_STORE == "redis" and not REDIS_URL:
     raise ImproperlyConfigured("MCP_STORE=redis needs REDIS_URL")
 MCP_CACHE_ALIAS = "mcp"
+# One prefix for every Redis key this server writes (cache alias, store, bus, rate limits).
+MCP_REDIS_PREFIX = env_str("MCP_REDIS_PREFIX", "mcp")
 
 if MCP_STORE == "redis":
     _mcp_cache = {
         "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": REDIS_URL,
-        "KEY_PREFIX": env_str("MCP_REDIS_PREFIX", "mcp-echo"),
+        "KEY_PREFIX": MCP_REDIS_PREFIX,
         "TIMEOUT": None,
         "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
     }

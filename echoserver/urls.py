@@ -7,4 +7,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("django_prometheus.urls")),
     path("", include("mcp.urls")),
+    path("", include("mcp.auth_urls")),
 ]
