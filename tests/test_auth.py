@@ -211,7 +211,6 @@ def test_protected_resource_metadata_document(jwt_mode):
     assert "scopes_supported" not in protected_resource_metadata()
 
 
-@pytest.mark.urls("tests.urls_with_auth")
 @pytest.mark.parametrize(
     "path", ["/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-protected-resource"]
 )
@@ -224,7 +223,6 @@ async def test_prm_is_served_at_both_well_known_paths(jwt_mode, http, path):
     assert response.json()["authorization_servers"] == [ISSUER]
 
 
-@pytest.mark.urls("tests.urls_with_auth")
 async def test_prm_is_404_json_without_auth(settings, http):
     settings.MCP_AUTH = "none"
     response = await http.get("/.well-known/oauth-protected-resource/mcp")
@@ -232,7 +230,6 @@ async def test_prm_is_404_json_without_auth(settings, http):
     assert response.json()["error"] == "not_found"
 
 
-@pytest.mark.urls("tests.urls_with_auth")
 async def test_prm_refuses_post(jwt_mode, http):
     response = await http.post("/.well-known/oauth-protected-resource/mcp", content=b"{}")
     assert response.status_code == 405
@@ -676,7 +673,6 @@ def assert_not_logged(caplog: pytest.LogCaptureFixture, *secrets: str) -> None:
             assert secret not in line, f"a token reached the log: {record.name}"
 
 
-@pytest.mark.urls("tests.urls_with_auth")
 async def test_oauth_flow_end_to_end(jwt_mode, http, caplog):
     caplog.set_level(logging.DEBUG)
     jwt_mode.MCP_REQUIRED_SCOPES = ["mcp:tools"]
