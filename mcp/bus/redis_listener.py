@@ -1,0 +1,280 @@
+"""One pub/sub connection per process, fanning Redis wake-ups out to local waiters.
+
+Every session has a channel. Whatever changes a session's streams publishes a short notice
+on it, in the same Lua script as the change: ``w:<stream>`` (an event was appended),
+``o:<stream>`` (a reader claimed the stream), ``r:<request id>`` (a reply was delivered),
+``c`` (the session was dropped). The listener subscribes to a session's channel while a
+local reader or reply waiter needs it (and a little longer, so a busy stream does not
+churn subscriptions) and resolves the local futures.
+
+Wake-ups are hints, never the data: readers always re-read the stream itself after one,
+and subscribe before their last look at the stream, so no event can slip between the look
+and the wait. A wake-up lost while the pub/sub connection is re-established costs at most
+one read timeout (a keep-alive), never an event; after a reconnect every local waiter is
+woken to look again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.asyncio.client import PubSub
+
+logger = logging.getLogger("mcp.bus")
+
+# Why a reader was woken.
+EVENT, OWNER, CLOSED, RETRY = "event", "owner", "closed", "retry"
+
+# Seconds a channel with no local waiter stays subscribed.
+LINGER = 10.0
+POLL = 1.0
+
+
+class _Channel:
+    __slots__ = ("confirmed", "idle_since", "refs", "subscribing")
+
+    def __init__(self) -> None:
+        self.refs = 0
+        self.idle_since: float | None = None
+        self.subscribing: asyncio.Task[None] | None = None
+        self.confirmed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+
+class ReplySlot:
+    """Where a reply waiter learns that its answer arrived (or that its session ended)."""
+
+    __slots__ = ("closed", "event", "message")
+
+    def __init__(self) -> None:
+        self.event = asyncio.Event()
+        # Set directly when the reply is delivered in this process; else read from Redis.
+        self.message: dict[str, Any] | None = None
+        self.closed = False
+
+
+class Listener:
+    def __init__(self, client: Callable[[], aioredis.Redis], channel_prefix: str) -> None:
+        self._client = client
+        self._prefix = channel_prefix
+        self._channels: dict[str, _Channel] = {}
+        self._stray: set[str] = set()
+        self._readers: dict[str, dict[str, set[asyncio.Future[str]]]] = {}
+        self._replies: dict[tuple[str, str], ReplySlot] = {}
+        self._pubsub: PubSub | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._lock: asyncio.Lock | None = None
+        self._last_cleanup = 0.0
+
+    def channel(self, session_id: str) -> str:
+        return self._prefix + session_id
+
+    # --- Interest in a session (synchronous, so nothing is missed before the first await) ---
+
+    def acquire(self, session_id: str) -> None:
+        channel = self._channels.get(session_id)
+        if channel is None:
+            channel = self._channels[session_id] = _Channel()
+        channel.refs += 1
+        channel.idle_since = None
+
+    def release(self, session_id: str) -> None:
+        channel = self._channels.get(session_id)
+        if channel is not None:
+            channel.refs -= 1
+            if channel.refs <= 0:
+                channel.idle_since = time.monotonic()
+
+    def arm(self, session_id: str, stream: str) -> asyncio.Future[str]:
+        """A future resolved with the reason of the next wake-up of ``stream``'s readers."""
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._readers.setdefault(session_id, {}).setdefault(stream, set()).add(future)
+        return future
+
+    def disarm(self, session_id: str, stream: str, future: asyncio.Future[str]) -> None:
+        streams = self._readers.get(session_id)
+        if streams is None:
+            return
+        futures = streams.get(stream)
+        if futures is not None:
+            futures.discard(future)
+            if not futures:
+                del streams[stream]
+        if not streams:
+            del self._readers[session_id]
+
+    def add_reply(self, session_id: str, request_id: str) -> ReplySlot:
+        slot = self._replies[(session_id, request_id)] = ReplySlot()
+        return slot
+
+    def remove_reply(self, session_id: str, request_id: str, slot: ReplySlot) -> None:
+        if self._replies.get((session_id, request_id)) is slot:
+            del self._replies[(session_id, request_id)]
+
+    def reply_slot(self, session_id: str, request_id: str) -> ReplySlot | None:
+        return self._replies.get((session_id, request_id))
+
+    # --- Waking -------------------------------------------------------------------------------
+
+    def wake(self, session_id: str, stream: str | None, reason: str) -> None:
+        """Resolve the readers of one stream (or of every stream of the session)."""
+        streams = self._readers.get(session_id)
+        if not streams:
+            return
+        for name in [stream] if stream is not None else list(streams):
+            for future in streams.pop(name, ()):
+                if not future.done():
+                    future.set_result(reason)
+        if not streams:
+            del self._readers[session_id]
+
+    def close_session(self, session_id: str) -> None:
+        self.wake(session_id, None, CLOSED)
+        for (owner, _), slot in self._replies.items():
+            if owner == session_id:
+                slot.closed = True
+                slot.event.set()
+
+    def _wake_everyone(self, reason: str) -> None:
+        for session_id in list(self._readers):
+            self.wake(session_id, None, reason)
+        for slot in self._replies.values():
+            if reason == CLOSED:
+                slot.closed = True
+            slot.event.set()
+
+    # --- The subscription ---------------------------------------------------------------------
+
+    async def ready(self, session_id: str) -> None:
+        """Return once Redis confirmed that this process hears the session's channel.
+
+        The caller must hold the session (``acquire``). Raises what subscribing raised.
+        """
+        channel = self._channels.get(session_id)
+        if channel is None:
+            # Held across a stop(): start over, idle, so the linger rule cleans it up.
+            channel = self._channels[session_id] = _Channel()
+            channel.idle_since = time.monotonic()
+        if not channel.confirmed.done():
+            if channel.subscribing is None:
+                # A task of its own: a reader that times out must not cancel a shared SUBSCRIBE.
+                channel.subscribing = asyncio.get_running_loop().create_task(self._subscribe(session_id))
+                # Its failure reaches the readers awaiting it; unawaited, it is not an error.
+                channel.subscribing.add_done_callback(_retrieved)
+            subscribing = channel.subscribing
+            try:
+                await asyncio.shield(subscribing)
+            except Exception:
+                if channel.subscribing is subscribing:
+                    channel.subscribing = None
+                raise
+        await asyncio.shield(channel.confirmed)
+
+    async def _subscribe(self, session_id: str) -> None:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            if self._pubsub is None:
+                self._pubsub = self._client().pubsub()
+            await self._pubsub.subscribe(self.channel(session_id))
+            if self._task is None or self._task.done():
+                # A fresh context: the listener outlives the request that started it.
+                loop = asyncio.get_running_loop()
+                self._task = loop.create_task(self._run(), context=contextvars.Context())
+
+    async def _run(self) -> None:
+        failures = 0
+        while self._pubsub is not None:
+            try:
+                message = await self._pubsub.get_message(timeout=POLL)
+                if message is not None:
+                    self._dispatch(message)
+                await self._unsubscribe_idle()
+                failures = 0
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                failures += 1
+                logger.warning("bus listener lost redis (%s); waking local readers", type(exc).__name__)
+                self._wake_everyone(RETRY)
+                await asyncio.sleep(min(5.0, 0.05 * 2**failures))
+
+    def _dispatch(self, message: dict[str, Any]) -> None:
+        kind = message["type"]
+        session_id = str(message["channel"])[len(self._prefix) :]
+        if kind == "subscribe":
+            channel = self._channels.get(session_id)
+            if channel is None:
+                self._stray.add(session_id)
+            elif channel.confirmed.done():
+                # Subscribed again after a reconnect: notices may have been missed meanwhile.
+                self.wake(session_id, None, RETRY)
+                for (owner, _), slot in self._replies.items():
+                    if owner == session_id:
+                        slot.event.set()
+            else:
+                channel.confirmed.set_result(None)
+        elif kind == "message":
+            data = str(message["data"])
+            if data == "c":
+                self.close_session(session_id)
+            elif data.startswith("w:"):
+                self.wake(session_id, data[2:], EVENT)
+            elif data.startswith("o:"):
+                self.wake(session_id, data[2:], OWNER)
+            elif data.startswith("r:"):
+                slot = self._replies.get((session_id, data[2:]))
+                if slot is not None:
+                    slot.event.set()
+
+    async def _unsubscribe_idle(self) -> None:
+        now = time.monotonic()
+        if now - self._last_cleanup < POLL:
+            return
+        self._last_cleanup = now
+        idle = [
+            session_id
+            for session_id, channel in self._channels.items()
+            if channel.refs <= 0
+            and channel.idle_since is not None
+            and now - channel.idle_since > LINGER
+            and channel.confirmed.done()
+        ]
+        for session_id in idle:
+            del self._channels[session_id]
+        idle += [session_id for session_id in self._stray if session_id not in self._channels]
+        self._stray.clear()
+        if idle and self._pubsub is not None and self._lock is not None:
+            async with self._lock:
+                await self._pubsub.unsubscribe(*(self.channel(session_id) for session_id in idle))
+
+    async def stop(self) -> None:
+        """Stop listening; local readers end (StreamClosed) and reply waiters are cancelled."""
+        task, self._task = self._task, None
+        pubsub, self._pubsub = self._pubsub, None
+        if task is not None:
+            task.cancel()
+            await asyncio.wait([task])
+        subscribing = [channel.subscribing for channel in self._channels.values() if channel.subscribing]
+        for pending in subscribing:
+            pending.cancel()
+        if subscribing:
+            await asyncio.wait(subscribing)
+        if pubsub is not None:
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()
+        self._wake_everyone(CLOSED)
+        self._channels.clear()
+        self._stray.clear()
+        self._lock = None
+
+
+def _retrieved(task: asyncio.Task[None]) -> None:
+    if not task.cancelled():
+        task.exception()

@@ -1,0 +1,380 @@
+"""The shared store: sessions in Redis, so any worker on any machine serves any session.
+
+Key layout (``p`` is the prefix; the session id always comes last, so no id a client sends
+can name another session's key):
+
+- ``p:s:<id>``          HASH: one field per record field (JSON), ``st:<key>`` per app-state
+                         key (JSON), ``last_activity`` (epoch seconds) and ``requests``.
+- ``p:l:<name>:<id>``   LIST: a capped list (oldest first), one JSON item per entry.
+- ``p:i:<ns>:<id>``     HASH: an item namespace, key -> JSON.
+- ``p:x:<id>``          SET: the names of the session's list and namespace keys.
+- ``p:sessions``        ZSET: session id scored by last activity (list, count, sweep).
+- ``p:totals``          HASH: created / expired / deleted counters, cluster-wide.
+
+Guarantees, beyond those of ``SessionStore``:
+
+- Nothing reads a whole session, changes it and writes it back: each write is a Lua script
+  that checks the session is live and changes only its own field, list or namespace.
+- Every key of a session expires ``timeout + expiry_margin`` seconds after its last touch,
+  so Redis frees an abandoned session by itself even if no sweeper ever runs.
+- ``get`` refuses a session idle past the timeout but leaves its removal to ``sweep``, so
+  the sweeper reports every expired session (and its streams get dropped) exactly once,
+  even with several sweepers running at once.
+- Idle time is measured with the callers' clocks (``time.time()``), which are assumed to be
+  NTP-synchronised across machines; ``last_activity`` never moves backwards.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+import redis.asyncio as aioredis
+from redis.asyncio.client import Pipeline
+
+from mcp.redis_client import Script, connect, delete_matching, glob_escape, unavailable_on_error
+from mcp.store.base import UPDATABLE, Session, SessionStore, StoreStats
+
+STATE = "st:"
+SWEEP_BATCH = 200
+
+# True when the session hash exists and was active within the timeout (ARGV[1] now,
+# ARGV[2] timeout, by convention in every script that uses it).
+_LIVE = """
+local function live(key)
+  local last = redis.call('HGET', key, 'last_activity')
+  return last ~= false and tonumber(ARGV[1]) - tonumber(last) <= tonumber(ARGV[2])
+end
+-- Registers a list or namespace key under the session and gives it the record's deadline.
+local function follow(key, extra, index)
+  redis.call('SADD', index, extra)
+  local ttl = redis.call('PTTL', key)
+  if ttl > 0 then
+    redis.call('PEXPIRE', extra, ttl)
+    redis.call('PEXPIRE', index, ttl)
+  end
+end
+"""
+
+# Removes a session's keys; true if it was still indexed (the caller "owns" its removal).
+_DROP = """
+local function drop(prefix, sid)
+  local index = prefix .. ':x:' .. sid
+  local extra = redis.call('SMEMBERS', index)
+  if #extra > 0 then redis.call('DEL', unpack(extra)) end
+  local existed = redis.call('DEL', prefix .. ':s:' .. sid, index)
+  local indexed = redis.call('ZREM', prefix .. ':sessions', sid)
+  return indexed == 1 or existed > 0
+end
+"""
+
+# KEYS: record, sessions, totals. ARGV: id, score, ttl ms, field, value, ...
+ADD = Script("""
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+redis.call('HINCRBY', KEYS[3], 'created', 1)
+return 1
+""")
+
+# KEYS: record, key index, sessions. ARGV: now, timeout, id, ttl ms.
+TOUCH = Script(
+    _LIVE
+    + """
+if not live(KEYS[1]) then return false end
+local last = tonumber(redis.call('HGET', KEYS[1], 'last_activity'))
+if tonumber(ARGV[1]) > last then
+  redis.call('HSET', KEYS[1], 'last_activity', ARGV[1])
+  redis.call('ZADD', KEYS[3], ARGV[1], ARGV[3])
+end
+redis.call('HINCRBY', KEYS[1], 'requests', 1)
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
+for _, key in ipairs(redis.call('SMEMBERS', KEYS[2])) do redis.call('PEXPIRE', key, ARGV[4]) end
+return redis.call('HGETALL', KEYS[1])
+"""
+)
+
+# KEYS: record. ARGV: now, timeout, field, value, ...
+SET_FIELDS = Script(
+    _LIVE
+    + """
+if not live(KEYS[1]) then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+return 1
+"""
+)
+
+# KEYS: record, key index, list. ARGV: now, timeout, item, cap.
+PUSH = Script(
+    _LIVE
+    + """
+if not live(KEYS[1]) then return 0 end
+local cap = tonumber(ARGV[4])
+local length = redis.call('RPUSH', KEYS[3], ARGV[3])
+if length > cap then
+  redis.call('LTRIM', KEYS[3], -cap, -1)
+  length = cap
+end
+follow(KEYS[1], KEYS[3], KEYS[2])
+return length
+"""
+)
+
+# KEYS: record, key index, namespace hash. ARGV: now, timeout, key, value.
+PUT_ITEM = Script(
+    _LIVE
+    + """
+if not live(KEYS[1]) then return 0 end
+redis.call('HSET', KEYS[3], ARGV[3], ARGV[4])
+follow(KEYS[1], KEYS[3], KEYS[2])
+return 1
+"""
+)
+
+# KEYS: totals. ARGV: prefix, id.
+DELETE = Script(
+    _DROP
+    + """
+if drop(ARGV[1], ARGV[2]) then
+  redis.call('HINCRBY', KEYS[1], 'deleted', 1)
+  return 1
+end
+return 0
+"""
+)
+
+# KEYS: sessions, totals. ARGV: prefix, cutoff (exclusive), batch. Returns the ids it removed.
+SWEEP = Script(
+    _DROP
+    + """
+local gone = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
+for _, sid in ipairs(gone) do drop(ARGV[1], sid) end
+if #gone > 0 then redis.call('HINCRBY', KEYS[2], 'expired', #gone) end
+return gone
+"""
+)
+
+
+def _encode(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+class RedisSessionStore(SessionStore):
+    backend = "redis"
+
+    def __init__(
+        self, *, timeout: float, url: str, prefix: str = "mcp", expiry_margin: float = 120.0
+    ) -> None:
+        super().__init__(timeout=timeout)
+        self.url = url
+        self.prefix = prefix
+        self.ttl_ms = math.ceil((timeout + expiry_margin) * 1000)
+        self._sessions = f"{prefix}:sessions"
+        self._totals = f"{prefix}:totals"
+        self._client: aioredis.Redis | None = None
+
+    @property
+    def redis(self) -> aioredis.Redis:
+        # Created on first use, so a closed store reconnects (on whatever loop runs then).
+        if self._client is None:
+            self._client = connect(self.url)
+        return self._client
+
+    def _record(self, session_id: str) -> str:
+        return f"{self.prefix}:s:{session_id}"
+
+    def _index(self, session_id: str) -> str:
+        return f"{self.prefix}:x:{session_id}"
+
+    def _list(self, session_id: str, name: str) -> str:
+        return f"{self.prefix}:l:{name}:{session_id}"
+
+    def _namespace(self, session_id: str, namespace: str) -> str:
+        return f"{self.prefix}:i:{namespace}:{session_id}"
+
+    def _live(self, fields: dict[str, str] | None, now: float) -> bool:
+        last = (fields or {}).get("last_activity")
+        return last is not None and not self.expired(float(last), now)
+
+    def _session(self, session_id: str, fields: dict[str, str]) -> Session:
+        record: dict[str, Any] = {"state": {}}
+        for name, raw in fields.items():
+            if name.startswith(STATE):
+                record["state"][name[len(STATE) :]] = orjson.loads(raw)
+            else:
+                record[name] = orjson.loads(raw)
+        return Session.from_record(session_id, record, float(record["last_activity"]))
+
+    async def _add(self, session: Session) -> bool:
+        pairs: list[str] = ["last_activity", repr(session.last_activity)]
+        for name, value in session.to_record().items():
+            if name == "state":
+                for key, item in value.items():
+                    pairs += [STATE + key, _encode(item)]
+            else:
+                pairs += [name, _encode(value)]
+        with unavailable_on_error("create"):
+            added = await ADD(
+                self.redis,
+                [self._record(session.id), self._sessions, self._totals],
+                [session.id, repr(session.last_activity), self.ttl_ms, *pairs],
+            )
+        return bool(added)
+
+    async def get(self, session_id: str, *, touch: bool = True) -> Session | None:
+        now = time.time()
+        with unavailable_on_error("get"):
+            if touch:
+                flat = await TOUCH(
+                    self.redis,
+                    [self._record(session_id), self._index(session_id), self._sessions],
+                    [repr(now), self.timeout, session_id, self.ttl_ms],
+                )
+                if not flat:
+                    return None
+                fields = dict(zip(flat[::2], flat[1::2], strict=True))
+            else:
+                fields = await self.redis.hgetall(self._record(session_id))
+        if not self._live(fields, now):
+            return None
+        return self._session(session_id, fields)
+
+    async def _set_fields(self, session_id: str, pairs: list[str]) -> bool:
+        with unavailable_on_error("update"):
+            done = await SET_FIELDS(
+                self.redis, [self._record(session_id)], [repr(time.time()), self.timeout, *pairs]
+            )
+        return bool(done)
+
+    async def update(self, session_id: str, **fields: Any) -> bool:
+        unknown = set(fields) - UPDATABLE
+        if unknown:
+            raise ValueError(f"not updatable: {', '.join(sorted(unknown))}")
+        if not fields:
+            return await self.get(session_id, touch=False) is not None
+        pairs: list[str] = []
+        for name, value in fields.items():
+            pairs += [name, _encode(value)]
+        return await self._set_fields(session_id, pairs)
+
+    async def set_state(self, session_id: str, key: str, value: Any) -> bool:
+        return await self._set_fields(session_id, [STATE + key, _encode(value)])
+
+    async def push(self, session_id: str, name: str, item: Any, *, cap: int) -> int:
+        with unavailable_on_error("push"):
+            length = await PUSH(
+                self.redis,
+                [self._record(session_id), self._index(session_id), self._list(session_id, name)],
+                [repr(time.time()), self.timeout, _encode(item), max(1, cap)],
+            )
+        return int(length)
+
+    async def _read_if_live(self, session_id: str, read: Callable[[Pipeline], object]) -> Any:
+        """Run ``read(pipe)`` in one MULTI with the liveness check; None if the session is gone."""
+        now = time.time()
+        with unavailable_on_error("read"):
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.hget(self._record(session_id), "last_activity")
+                read(pipe)
+                last, value = await pipe.execute()
+        if last is None or self.expired(float(last), now):
+            return None
+        return value
+
+    async def items(self, session_id: str, name: str) -> list[Any]:
+        raw = await self._read_if_live(
+            session_id, lambda pipe: pipe.lrange(self._list(session_id, name), 0, -1)
+        )
+        return [orjson.loads(item) for item in raw or ()]
+
+    async def put_item(self, session_id: str, namespace: str, key: str, value: Any) -> None:
+        with unavailable_on_error("put_item"):
+            await PUT_ITEM(
+                self.redis,
+                [self._record(session_id), self._index(session_id), self._namespace(session_id, namespace)],
+                [repr(time.time()), self.timeout, key, _encode(value)],
+            )
+
+    async def get_item(self, session_id: str, namespace: str, key: str) -> Any | None:
+        raw = await self._read_if_live(
+            session_id, lambda pipe: pipe.hget(self._namespace(session_id, namespace), key)
+        )
+        return None if raw is None else orjson.loads(raw)
+
+    async def all_items(self, session_id: str, namespace: str) -> dict[str, Any]:
+        raw = await self._read_if_live(
+            session_id, lambda pipe: pipe.hgetall(self._namespace(session_id, namespace))
+        )
+        return {key: orjson.loads(value) for key, value in (raw or {}).items()}
+
+    async def delete_item(self, session_id: str, namespace: str, key: str) -> bool:
+        with unavailable_on_error("delete_item"):
+            return bool(await self.redis.hdel(self._namespace(session_id, namespace), key))
+
+    async def delete(self, session_id: str) -> bool:
+        with unavailable_on_error("delete"):
+            return bool(await DELETE(self.redis, [self._totals], [self.prefix, session_id]))
+
+    async def list(self, *, limit: int = 100) -> list[Session]:
+        now = time.time()
+        cutoff = now - self.timeout
+        with unavailable_on_error("list"):
+            ids = await self.redis.zrevrangebyscore(self._sessions, "+inf", cutoff, start=0, num=limit)
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for session_id in ids:
+                    pipe.hgetall(self._record(session_id))
+                records = await pipe.execute()
+        return [
+            self._session(session_id, fields)
+            for session_id, fields in zip(ids, records, strict=True)
+            if self._live(fields, now)
+        ]
+
+    async def stats(self) -> StoreStats:
+        cutoff = time.time() - self.timeout
+        with unavailable_on_error("stats"):
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.zcount(self._sessions, cutoff, "+inf")
+                pipe.hmget(self._totals, ["created", "expired", "deleted"])
+                active, (created, expired, deleted) = await pipe.execute()
+        return StoreStats(
+            active=int(active),
+            created_total=int(created or 0),
+            expired_total=int(expired or 0),
+            deleted_total=int(deleted or 0),
+        )
+
+    async def sweep(self) -> list[str]:
+        cutoff = time.time() - self.timeout
+        gone: list[str] = []
+        with unavailable_on_error("sweep"):
+            while True:
+                batch = await SWEEP(
+                    self.redis, [self._sessions, self._totals], [self.prefix, repr(cutoff), SWEEP_BATCH]
+                )
+                gone += batch
+                if len(batch) < SWEEP_BATCH:
+                    return gone
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self.redis.ping())
+        except Exception:
+            return False
+
+    async def close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
+
+    async def reset(self) -> None:
+        """Delete this store's keys (and only them): tests."""
+        prefix = glob_escape(self.prefix)
+        with unavailable_on_error("reset"):
+            await delete_matching(self.redis, [f"{prefix}:[slix]:*"])
+            await self.redis.delete(self._sessions, self._totals)
