@@ -154,7 +154,7 @@ def get_limiter() -> RateLimiter:
         limit, window, store, url = key
         limiter: RateLimiter
         if store == "redis":
-            prefix = getattr(settings, "MCP_REDIS_PREFIX", None) or "mcp"
+            prefix = settings.MCP_REDIS_PREFIX
             limiter = RedisRateLimiter(limit, window, url=url, prefix=prefix)
         else:
             limiter = MemoryRateLimiter(limit, window)

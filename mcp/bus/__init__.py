@@ -24,7 +24,9 @@ def get_bus() -> Bus:
     if settings.MCP_STORE == "redis":
         from mcp.bus.redis import RedisBus
 
-        return RedisBus(url=settings.REDIS_URL, **options)
+        # Streams outlive the longest idle session, so a resumable stream is never cut early.
+        ttl = max(86400.0, 2.0 * settings.MCP_SESSION_TIMEOUT)
+        return RedisBus(url=settings.REDIS_URL, prefix=settings.MCP_REDIS_PREFIX, ttl=ttl, **options)
     from mcp.bus.memory import MemoryBus
 
     return MemoryBus(**options)

@@ -12,7 +12,6 @@ from typing import Any
 
 from mcp.bus.base import OUTBOX, Bus, Event, ReplyWaiter, StreamClosed, StreamInfo
 
-
 DROPPED_MEMORY = 10_000
 
 

@@ -21,7 +21,7 @@ def get_store() -> SessionStore:
     if settings.MCP_STORE == "redis":
         from mcp.store.redis import RedisSessionStore
 
-        return RedisSessionStore(timeout=timeout, url=settings.REDIS_URL)
+        return RedisSessionStore(timeout=timeout, url=settings.REDIS_URL, prefix=settings.MCP_REDIS_PREFIX)
     from mcp.store.memory import MemorySessionStore
 
     return MemorySessionStore(timeout=timeout, cache=caches.create_connection(settings.MCP_CACHE_ALIAS))
