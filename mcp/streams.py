@@ -81,9 +81,14 @@ class RequestStream:
         """End the live connection now; the stream goes on and can be resumed by id."""
         if not self.can_stream:
             return False
-        stream = self.stream or await self._start_sse()
         assert self.session_id is not None
-        await self.bus.publish(self.session_id, stream, None, hangup=True)
+        if self.stream is None:
+            await self._start_sse()
+            if not self.priming:
+                # Below 2025-11-25 nothing carries an id yet: the client needs one to resume from.
+                await self.bus.publish(self.session_id, self.stream, None)
+        assert self.stream is not None
+        await self.bus.publish(self.session_id, self.stream, None, hangup=True)
         return True
 
     async def finish(self, response: dict[str, Any] | None) -> None:

@@ -386,12 +386,6 @@ def test_resume_by_hand_typescript(request: pytest.FixtureRequest, echo_server: 
     wait_session_ended(echo_server, outcome)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="server bug: below 2025-11-25 (no priming event) dropStream hangs up before any event id "
-    "was sent, so no client can resume and the result is lost (test_reconnection guards against this)",
-)
 def test_resume_in_a_2025_06_18_session(sdk: Sdk, server_factory):
     """A server that speaks at most 2025-06-18 sends no priming events: the dropped stream must
     still give the client an event id to resume from (or dropStream must refuse, saying why),
