@@ -14,7 +14,7 @@ import contextvars
 from collections.abc import AsyncIterator
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 
@@ -23,7 +23,7 @@ from mcp.bus import OUTBOX, Bus, get_bus
 from mcp.context import Context
 from mcp.errors import BadRequest, MethodNotAllowed, NotAcceptable, SessionNotFound, UnsupportedMediaType
 from mcp.protocol import negotiate, valid_session_id
-from mcp.responses import sse_response
+from mcp.responses import empty_response, sse_response
 from mcp.store import SessionStore, get_store
 from mcp.streams import OutboxStream
 from mcp.transport import (
@@ -102,7 +102,7 @@ async def messages_endpoint(request: HttpRequest) -> HttpResponseBase:
         ctx.meta = meta if isinstance(meta, dict) else {}
         task = asyncio.create_task(dispatch.run(ctx, message))
         running.track(session.id, message.id, task)
-    return HttpResponse(status=202)
+    return empty_response(202)
 
 
 async def reinitialize(ctx: Context, message: jsonrpc.Request) -> dict:

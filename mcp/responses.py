@@ -36,3 +36,10 @@ def sse_response(
     for name, value in {**sse.HEADERS, **(headers or {})}.items():
         response[name] = value
     return response
+
+
+def empty_response(status: int, headers: dict[str, str] | None = None) -> HttpResponse:
+    """202/204 and the like: no body, so no Content-Type either."""
+    response = HttpResponse(status=status, headers=headers)
+    del response["Content-Type"]
+    return response

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 
@@ -40,7 +40,7 @@ from mcp.errors import (
 )
 from mcp.protocol import BATCHES_ONLY_IN, PRIMING_SINCE, valid_session_id
 from mcp.redact import describe_exception
-from mcp.responses import JSON, error_response, json_response, sse_response
+from mcp.responses import JSON, empty_response, error_response, json_response, sse_response
 from mcp.security import request_info
 from mcp.store import Session, SessionStore, StoreUnavailable, get_store
 from mcp.streams import JsonAnswer, RequestStream
@@ -115,7 +115,7 @@ async def endpoint(request: HttpRequest) -> HttpResponseBase:
     if request.method == "DELETE":
         return await delete(request)
     if request.method == "OPTIONS":
-        return HttpResponse(status=204, headers={"Allow": ALLOW})
+        return empty_response(204, {"Allow": ALLOW})
     raise MethodNotAllowed(headers={"Allow": ALLOW})
 
 
@@ -208,11 +208,11 @@ async def post(request: HttpRequest) -> HttpResponseBase:
     if isinstance(message, jsonrpc.Notification):
         metrics.MESSAGES.labels(kind="notification").inc()
         await dispatch.notify(ctx, message)
-        return HttpResponse(status=202)
+        return empty_response(202)
     if isinstance(message, jsonrpc.Response):
         metrics.MESSAGES.labels(kind="response").inc()
         await bus.deliver_reply(session.id, message.id, payload)
-        return HttpResponse(status=202)
+        return empty_response(202)
 
     metrics.MESSAGES.labels(kind="request").inc()
     stream = RequestStream(
@@ -287,7 +287,7 @@ async def batch(
         else:
             await bus.deliver_reply(session.id, message.id, item)
     if not responses:
-        return HttpResponse(status=202)
+        return empty_response(202)
     if not accepts_json:
         return sse_response(_one_shot(responses))
     return json_response(responses)
@@ -333,7 +333,7 @@ async def delete(request: HttpRequest) -> HttpResponseBase:
     session = await find_session(request, info, store)
     await end_session(session.id, store, bus)
     metrics.SESSIONS_DELETED.inc()
-    return HttpResponse(status=204)
+    return empty_response(204)
 
 
 async def end_session(session_id: str, store: SessionStore, bus: Bus) -> None:
