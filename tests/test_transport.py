@@ -183,6 +183,7 @@ class TestPostRules:
         )
         assert response.status_code == 202
         assert response.content == b""
+        assert "content-type" not in response.headers
 
     async def test_an_unknown_notification_gets_202(self, session):
         response = await session.post({"jsonrpc": "2.0", "method": "notifications/whatever"})
