@@ -82,6 +82,7 @@ MCP_MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",
 ]
 MCP_PATHS = ("/mcp", "/sse", "/messages")
+MCP_URLCONF = "mcp.urls"
 
 ROOT_URLCONF = "echoserver.urls"
 ASGI_APPLICATION = "echoserver.asgi.application"

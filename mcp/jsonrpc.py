@@ -73,7 +73,10 @@ def decode(body: bytes, *, max_depth: int, max_string: int | None = None) -> Any
         value = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise JsonRpcError(PARSE_ERROR, f"Parse error: {_reason(exc)}") from None
-    problem = _check_shape(value, max_depth, max_string)
+    # The walk is only needed when the raw bytes could hold a deep or long value.
+    deep = body.count(b"[") + body.count(b"{") > max_depth
+    long = max_string is not None and len(body) > max_string
+    problem = _check_shape(value, max_depth, max_string) if deep or long else None
     if problem == "depth":
         raise JsonRpcError(PARSE_ERROR, f"Parse error: JSON nested deeper than {max_depth} levels")
     if problem == "string":

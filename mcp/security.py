@@ -30,11 +30,14 @@ def trusted_networks() -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, .
 
 
 def is_trusted_proxy(addr: str) -> bool:
+    networks = trusted_networks()
+    if not networks:
+        return False
     try:
         ip = ipaddress.ip_address(addr)
     except ValueError:
         return False
-    return any(ip in network for network in trusted_networks())
+    return any(ip in network for network in networks)
 
 
 def header_map(request: HttpRequest) -> dict[str, str]:
