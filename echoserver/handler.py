@@ -28,9 +28,7 @@ from django.core.handlers.exception import convert_exception_to_response
 from django.urls import set_script_prefix
 from django.utils.module_loading import import_string
 
-from mcp.errors import PayloadTooLarge
 from mcp.redact import describe_exception
-from mcp.responses import error_response
 
 logger = logging.getLogger("echoserver.handler")
 
@@ -48,6 +46,18 @@ def close_quietly(response) -> None:
             logger.warning("closing a response failed: %s", describe_exception(exc))
     response._resource_closers.clear()
     response.closed = True
+
+
+def skip_body(receive):
+    """A receive that discards the rest of a refused body, so only a disconnect gets through."""
+
+    async def next_event():
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return message
+
+    return next_event
 
 
 class McpASGIHandler(ASGIHandler):
@@ -75,11 +85,11 @@ class McpASGIHandler(ASGIHandler):
         except RequestAborted:
             return
         except BodyTooLarge:
-            response = error_response(
-                PayloadTooLarge(f"Payload Too Large: the body exceeds {settings.MCP_MAX_BODY_BYTES} bytes")
-            )
-            await self.send_response(response, send)
-            return
+            # Answered by the view (mcp.transport.read_body), so middleware such as CORS
+            # still decorates the 413 and a browser client can read it.
+            scope["mcp.body_too_large"] = True
+            body_file = tempfile.SpooledTemporaryFile(max_size=1024, mode="w+b")
+            receive = skip_body(receive)
         set_script_prefix(get_script_prefix(scope))
         request, error_response_ = self.create_request(scope, body_file)
         if request is not None:

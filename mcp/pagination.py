@@ -26,7 +26,7 @@ def decode_cursor(cursor: Any) -> int:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raw = ""
     prefix, _, number = raw.partition(":")
-    if prefix != "o" or not number.isdigit():
+    if prefix != "o" or not (number.isascii() and number.isdigit()):
         raise InvalidParams("Invalid params: unknown cursor")
     return int(number)
 

@@ -98,7 +98,8 @@ def origin_allowed(origin: str, host: str) -> bool:
     try:
         parts = urlsplit(origin)
         origin_host = parts.hostname
-    except ValueError:
+        origin_port = parts.port
+    except ValueError:  # a malformed or out-of-range port, an unbalanced bracket
         return False
     if not parts.scheme or not origin_host:
         return False
@@ -108,10 +109,11 @@ def origin_allowed(origin: str, host: str) -> bool:
     for entry in allowed:
         try:
             wanted = urlsplit(entry)
+            wanted_port = wanted.port
         except ValueError:
             continue
         same_site = wanted.scheme == parts.scheme.lower() and (wanted.hostname or "") == origin_host.lower()
-        if same_site and (wanted.port is None or wanted.port == parts.port):
+        if same_site and (wanted_port is None or wanted_port == origin_port):
             return True
     return False
 

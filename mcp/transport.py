@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
@@ -151,12 +152,16 @@ async def find_session(request: HttpRequest, info: RequestInfo, store: SessionSt
 
 
 async def read_body(request: HttpRequest) -> Any:
+    if getattr(request, "scope", {}).get("mcp.body_too_large"):
+        raise PayloadTooLarge(f"Payload Too Large: the body exceeds {settings.MCP_MAX_BODY_BYTES} bytes")
     try:
         body = request.body
-    except Exception as exc:  # RequestDataTooBig, or a body Django cannot read
+    except RequestDataTooBig:
         raise PayloadTooLarge(
             f"Payload Too Large: the body exceeds {settings.MCP_MAX_BODY_BYTES} bytes"
-        ) from exc
+        ) from None
+    except (ValueError, OSError):
+        raise BadRequest("Bad Request: the body could not be read (is Content-Length a number?)") from None
     try:
         return jsonrpc.decode(
             body, max_depth=settings.MCP_MAX_JSON_DEPTH, max_string=settings.MCP_MAX_STRING_BYTES

@@ -44,9 +44,9 @@ class Event:
 def parse_event_id(value: str) -> tuple[str, int] | None:
     """``"r3-7"`` -> ``("r3", 7)``; None for anything this server did not issue."""
     stream, sep, seq = value.strip().rpartition("-")
-    if not sep or not seq.isdigit() or len(seq) > 18:
+    if not sep or not (seq.isascii() and seq.isdigit()) or len(seq) > 18:
         return None
-    if stream != OUTBOX and not (stream.startswith("r") and stream[1:].isdigit()):
+    if stream != OUTBOX and not (stream.startswith("r") and stream[1:].isascii() and stream[1:].isdigit()):
         return None
     return stream, int(seq)
 

@@ -105,13 +105,13 @@ def numeric_date(claim: str, value: Any, now: float) -> str:
     """An iat/nbf/exp value as an ISO time with how far it is from ``now``, or a ❌ reason."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return f"{claim_text(value, 60)} (❌ not a NumericDate)"
-    if not math.isfinite(value):
+    if isinstance(value, float) and not math.isfinite(value):
         return f"{value} (❌ not a finite number)"
     try:
         when = datetime.fromtimestamp(value, tz=UTC).isoformat()
     except (OverflowError, ValueError, OSError):
         return f"{claim_text(value, 60)} (❌ out of range)"
-    delta = int(now - value)
+    delta = int(now - float(value))
     if claim == "exp":
         relative = f"EXPIRED {delta}s ago!" if delta >= 0 else f"in {-delta}s"
     elif claim == "nbf":
