@@ -25,7 +25,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, RequestAborted
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.core.handlers.exception import convert_exception_to_response
-from django.urls import set_script_prefix
+from django.urls import set_script_prefix, set_urlconf
 from django.utils.module_loading import import_string
 
 from mcp.redact import describe_exception
@@ -72,6 +72,15 @@ class McpASGIHandler(ASGIHandler):
                 raise ImproperlyConfigured(f"MCP_MIDDLEWARE entry {path} must be async-capable")
             handler = convert_exception_to_response(middleware(handler))
         self._middleware_chain = handler
+
+    async def get_response_async(self, request):
+        """Django's, minus ``log_response`` in a thread for every status >= 400: the MCP
+        boundary (mcp.transport.guarded) already logs what deserves it, once, redacted.
+        """
+        set_urlconf(settings.ROOT_URLCONF)
+        response = await self._middleware_chain(request)
+        response._resource_closers.append(request.close)
+        return response
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":

@@ -32,5 +32,9 @@ async def test_tool_calls_start_no_thread_and_hop_to_none(session, monkeypatch):
         assert text.endswith(f"m{number}")
     await session.rpc("ping")
     await session.rpc("tools/list")
+    # Refusals too: a 404, a 400 and a 406 are answered on the loop.
+    assert (await session.request("ping", **{"Mcp-Session-Id": "0" * 32})).status_code == 404
+    assert (await session.post(b"{")).status_code == 400
+    assert (await session.request("ping", Accept="text/html")).status_code == 406
     assert starts == []
     assert hops == []
