@@ -240,6 +240,23 @@ class TestSessionStoreContract:
         assert await store.get(fresh.id) is not None
         assert [session.id for session in await store.list()] == [fresh.id]
 
+    async def test_sessions_are_counted_per_client_until_deleted_or_swept(
+        self, make_store: MakeStore
+    ) -> None:
+        store = make_store(timeout=0.3)
+        a1 = await new_session(store, client_addr="10.0.0.1")
+        await new_session(store, client_addr="10.0.0.1")
+        await new_session(store, client_addr="10.0.0.2", principal="alice")
+        assert await store.count_for_client("10.0.0.1") == 2
+        assert await store.count_for_client("alice") == 1
+        assert await store.count_for_client("10.0.0.2") == 0
+        await store.delete(a1.id)
+        assert await store.count_for_client("10.0.0.1") == 1
+        await asyncio.sleep(0.4)
+        await store.sweep()
+        assert await store.count_for_client("10.0.0.1") == 0
+        assert await store.count_for_client("alice") == 0
+
     async def test_ping_answers(self, store: SessionStore) -> None:
         assert await store.ping() is True
 

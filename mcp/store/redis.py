@@ -9,6 +9,8 @@ can name another session's key):
 - ``p:i:<ns>:<id>``     HASH: an item namespace, key -> JSON.
 - ``p:x:<id>``          SET: the names of the session's list and namespace keys.
 - ``p:sessions``        ZSET: session id scored by last activity (list, count, sweep).
+- ``p:c:<client>``      ZSET: the sessions of one client (principal, else address), for the
+                         per-client limit; the record's ``owner`` field names it.
 - ``p:totals``          HASH: created / expired / deleted counters, cluster-wide.
 
 Guarantees, beyond those of ``SessionStore``:
@@ -63,6 +65,8 @@ end
 _DROP = """
 local function drop(prefix, sid)
   local index = prefix .. ':x:' .. sid
+  local owner = redis.call('HGET', prefix .. ':s:' .. sid, 'owner')
+  if owner then redis.call('ZREM', prefix .. ':c:' .. cjson.decode(owner), sid) end
   local extra = redis.call('SMEMBERS', index)
   if #extra > 0 then redis.call('DEL', unpack(extra)) end
   local existed = redis.call('DEL', prefix .. ':s:' .. sid, index)
@@ -71,11 +75,13 @@ local function drop(prefix, sid)
 end
 """
 
-# KEYS: record, sessions, totals. ARGV: id, score, ttl ms, field, value, ...
+# KEYS: record, sessions, totals, client's sessions. ARGV: id, score, ttl ms, field, value, ...
 ADD = Script("""
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], unpack(ARGV, 4))
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
+redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])
+redis.call('PEXPIRE', KEYS[4], ARGV[3])
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
 redis.call('HINCRBY', KEYS[3], 'created', 1)
 return 1
@@ -188,6 +194,9 @@ class RedisSessionStore(SessionStore):
     def _record(self, session_id: str) -> str:
         return f"{self.prefix}:s:{session_id}"
 
+    def _client_sessions(self, client: str) -> str:
+        return f"{self.prefix}:c:{client}"
+
     def _index(self, session_id: str) -> str:
         return f"{self.prefix}:x:{session_id}"
 
@@ -211,7 +220,12 @@ class RedisSessionStore(SessionStore):
         return Session.from_record(session_id, record, float(record["last_activity"]))
 
     async def _add(self, session: Session) -> bool:
-        pairs: list[str] = ["last_activity", repr(session.last_activity)]
+        pairs: list[str] = [
+            "last_activity",
+            repr(session.last_activity),
+            "owner",
+            _encode(session.client_key),
+        ]
         for name, value in session.to_record().items():
             if name == "state":
                 for key, item in value.items():
@@ -221,7 +235,12 @@ class RedisSessionStore(SessionStore):
         with unavailable_on_error("create"):
             added = await ADD(
                 self.redis,
-                [self._record(session.id), self._sessions, self._totals],
+                [
+                    self._record(session.id),
+                    self._sessions,
+                    self._totals,
+                    self._client_sessions(session.client_key),
+                ],
                 [session.id, repr(session.last_activity), self.ttl_ms, *pairs],
             )
         return bool(added)
@@ -349,6 +368,11 @@ class RedisSessionStore(SessionStore):
             deleted_total=int(deleted or 0),
         )
 
+    async def count_for_client(self, client: str) -> int:
+        """Sessions of ``client`` not yet deleted or swept (an expired one counts until swept)."""
+        with unavailable_on_error("count_for_client"):
+            return int(await self.redis.zcard(self._client_sessions(client)))
+
     async def sweep(self) -> list[str]:
         cutoff = time.time() - self.timeout
         gone: list[str] = []
@@ -376,5 +400,5 @@ class RedisSessionStore(SessionStore):
         """Delete this store's keys (and only them): tests."""
         prefix = glob_escape(self.prefix)
         with unavailable_on_error("reset"):
-            await delete_matching(self.redis, [f"{prefix}:[slix]:*"])
+            await delete_matching(self.redis, [f"{prefix}:[slixc]:*"])
             await self.redis.delete(self._sessions, self._totals)
