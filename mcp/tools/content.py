@@ -35,6 +35,17 @@ def user_text(text: str) -> dict[str, Any]:
     return {"role": "user", "content": {"type": "text", "text": text}}
 
 
+def _listing(wire: dict[str, Any], item: Resource | ResourceTemplate) -> dict[str, Any]:
+    """A resource or template as the list methods show it: the optional fields only when set."""
+    if item.title:
+        wire["title"] = item.title
+    if item.description:
+        wire["description"] = item.description
+    if item.mime_type:
+        wire["mimeType"] = item.mime_type
+    return wire
+
+
 @dataclass(frozen=True, eq=False)
 class Resource:
     uri: str
@@ -48,14 +59,7 @@ class Resource:
 
     @cached_property
     def definition(self) -> dict[str, Any]:
-        wire: dict[str, Any] = {"uri": self.uri, "name": self.name}
-        if self.title:
-            wire["title"] = self.title
-        if self.description:
-            wire["description"] = self.description
-        if self.mime_type:
-            wire["mimeType"] = self.mime_type
-        return wire
+        return _listing({"uri": self.uri, "name": self.name}, self)
 
 
 _VARIABLE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -86,14 +90,7 @@ class ResourceTemplate:
 
     @cached_property
     def definition(self) -> dict[str, Any]:
-        wire: dict[str, Any] = {"uriTemplate": self.uri_template, "name": self.name}
-        if self.title:
-            wire["title"] = self.title
-        if self.description:
-            wire["description"] = self.description
-        if self.mime_type:
-            wire["mimeType"] = self.mime_type
-        return wire
+        return _listing({"uriTemplate": self.uri_template, "name": self.name}, self)
 
 
 @dataclass(frozen=True)
