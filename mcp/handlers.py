@@ -105,8 +105,8 @@ def server_info() -> dict[str, Any]:
 # --- Lifecycle -------------------------------------------------------------------------------
 
 
-async def initialize(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    """Negotiate a version and create the session (``ctx.session`` is set afterwards)."""
+def handshake(params: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """What ``initialize`` settles: (version, clientInfo, capabilities); -32602 for wrong types."""
     client_info = _object_param(params, "clientInfo")
     client_capabilities = _object_param(params, "capabilities")
     version = negotiate(
@@ -114,6 +114,21 @@ async def initialize(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         settings.MCP_PROTOCOL_VERSIONS_SUPPORTED,
         settings.MCP_PROTOCOL_VERSION,
     )
+    return version, client_info, client_capabilities
+
+
+def initialize_result(version: str) -> dict[str, Any]:
+    return {
+        "protocolVersion": version,
+        "capabilities": server_capabilities(),
+        "serverInfo": server_info(),
+        "instructions": INSTRUCTIONS,
+    }
+
+
+async def initialize(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    """Negotiate a version and create the session (``ctx.session`` is set afterwards)."""
+    version, client_info, client_capabilities = handshake(params)
     stats = await ctx.store.stats()
     if stats.active >= settings.MCP_MAX_SESSIONS:
         raise ServiceUnavailable(
@@ -134,12 +149,20 @@ async def initialize(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         client_addr=ctx.request.client_addr,
     )
     logger.info("session %s… created for %s", ctx.session.id[:8], ctx.session.client_name)
-    return {
-        "protocolVersion": version,
-        "capabilities": server_capabilities(),
-        "serverInfo": server_info(),
-        "instructions": INSTRUCTIONS,
-    }
+    return initialize_result(version)
+
+
+async def reinitialize(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    """``initialize`` on an existing legacy (HTTP+SSE) session: record what the client declared."""
+    assert ctx.session is not None
+    version, client_info, client_capabilities = handshake(params)
+    await ctx.store.update(
+        ctx.session.id,
+        protocol_version=version,
+        client_info=client_info,
+        client_capabilities=client_capabilities,
+    )
+    return initialize_result(version)
 
 
 async def ping(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:

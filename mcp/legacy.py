@@ -13,16 +13,15 @@ import asyncio
 import contextvars
 from collections.abc import AsyncIterator
 
-from django.conf import settings
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 
-from mcp import dispatch, handlers, jsonrpc, metrics, running, sse
+from mcp import dispatch, handlers, jsonrpc, metrics, sse
 from mcp.bus import OUTBOX, Bus, get_bus
 from mcp.context import Context
-from mcp.errors import BadRequest, MethodNotAllowed, NotAcceptable, SessionNotFound, UnsupportedMediaType
-from mcp.protocol import negotiate, valid_session_id
+from mcp.errors import BadRequest, MethodNotAllowed, NotAcceptable, UnsupportedMediaType
+from mcp.protocol import valid_session_id
 from mcp.responses import empty_response, sse_response
 from mcp.store import SessionStore, get_store
 from mcp.streams import OutboxStream
@@ -33,8 +32,10 @@ from mcp.transport import (
     guarded,
     is_json_content_type,
     outbox_events,
+    owned_session,
     parse_accept,
     read_body,
+    start_request,
 )
 
 LEGACY_VERSION = "2024-11-05"
@@ -81,9 +82,7 @@ async def messages_endpoint(request: HttpRequest) -> HttpResponseBase:
     if not session_id or not valid_session_id(session_id):
         raise BadRequest("Bad Request: the sessionId query parameter is required")
     store, bus = get_store(), get_bus()
-    session = await store.get(session_id)
-    if session is None or session.principal != info.principal:
-        raise SessionNotFound()
+    session = await owned_session(session_id, info, store, echo_id=False)
     payload = await read_body(request)
     if isinstance(payload, list):
         raise BadRequest("Bad Request: batches are not supported on the HTTP+SSE transport")
@@ -95,40 +94,11 @@ async def messages_endpoint(request: HttpRequest) -> HttpResponseBase:
     elif isinstance(message, jsonrpc.Response):
         await bus.deliver_reply(session.id, message.id, payload)
     elif message.method == "initialize":
-        await stream.finish(await reinitialize(ctx, message))
+        try:
+            response = jsonrpc.result(message.id, await handlers.reinitialize(ctx, message.params))
+        except Exception as exc:
+            response = dispatch.error_response(message.id, exc)
+        await stream.finish(response)
     else:
-        ctx.request_id = message.id
-        meta = message.params.get("_meta")
-        ctx.meta = meta if isinstance(meta, dict) else {}
-        task = asyncio.create_task(dispatch.run(ctx, message))
-        running.track(session.id, message.id, task)
+        start_request(ctx, message)
     return empty_response(202)
-
-
-async def reinitialize(ctx: Context, message: jsonrpc.Request) -> dict:
-    """initialize on a legacy session: negotiate and record what the client declared."""
-    assert ctx.session is not None
-    params = message.params
-    client_info, capabilities = params.get("clientInfo"), params.get("capabilities")
-    if not isinstance(client_info or {}, dict) or not isinstance(capabilities or {}, dict):
-        return jsonrpc.error(
-            message.id, jsonrpc.INVALID_PARAMS, "Invalid params: clientInfo and capabilities must be objects"
-        )
-    version = negotiate(
-        params.get("protocolVersion"), settings.MCP_PROTOCOL_VERSIONS_SUPPORTED, settings.MCP_PROTOCOL_VERSION
-    )
-    await ctx.store.update(
-        ctx.session.id,
-        protocol_version=version,
-        client_info=client_info or {},
-        client_capabilities=capabilities or {},
-    )
-    return jsonrpc.result(
-        message.id,
-        {
-            "protocolVersion": version,
-            "capabilities": handlers.server_capabilities(),
-            "serverInfo": handlers.server_info(),
-            "instructions": handlers.INSTRUCTIONS,
-        },
-    )

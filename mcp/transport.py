@@ -144,11 +144,25 @@ async def find_session(request: HttpRequest, info: RequestInfo, store: SessionSt
         raise SessionRequired()
     if not valid_session_id(session_id):
         raise BadRequest("Bad Request: Mcp-Session-Id must be 1-128 visible ASCII characters")
+    return await owned_session(session_id, info, store, echo_id=True)
+
+
+async def owned_session(session_id: str, info: RequestInfo, store: SessionStore, *, echo_id: bool) -> Session:
+    """The live session if it belongs to the caller; 404 otherwise (``echo_id``: name it)."""
     session = await store.get(session_id)
     # A session bound to another principal looks exactly like an unknown one.
     if session is None or session.principal != info.principal:
-        raise SessionNotFound(headers={"Mcp-Session-Id": session_id})
+        raise SessionNotFound(headers={"Mcp-Session-Id": session_id} if echo_id else None)
     return session
+
+
+def start_request(ctx: Context, message: jsonrpc.Request) -> None:
+    """Run ``message`` in a task of its own (its answer goes to ``ctx.stream``), cancellable by id."""
+    assert ctx.session is not None
+    meta = message.params.get("_meta")
+    ctx.request_id, ctx.meta = message.id, meta if isinstance(meta, dict) else {}
+    task = asyncio.create_task(dispatch.run(ctx, message))
+    running.track(ctx.session.id, message.id, task)
 
 
 async def read_body(request: HttpRequest) -> Any:
@@ -227,10 +241,8 @@ async def post(request: HttpRequest) -> HttpResponseBase:
         accepts_sse=accepts_sse,
         priming=session.protocol_version >= PRIMING_SINCE,
     )
-    ctx.stream, ctx.request_id = stream, message.id
-    ctx.meta = message.params.get("_meta") if isinstance(message.params.get("_meta"), dict) else {}
-    task = asyncio.create_task(dispatch.run(ctx, message))
-    running.track(session.id, message.id, task)
+    ctx.stream = stream
+    start_request(ctx, message)
     # Shielded: a client that disconnects must not cancel the request (it may resume).
     answer = await asyncio.shield(stream.decided)
     if isinstance(answer, JsonAnswer):
