@@ -29,6 +29,9 @@ import httpx
 import orjson
 
 from tests.e2e.deps import REPO
+from tests.helpers import McpClient
+
+SSE = "text/event-stream"
 
 HOST = "127.0.0.1"
 START_TIMEOUT = 30.0
@@ -286,3 +289,17 @@ async def open_stream(
         yield response, stream
     finally:
         await stream.aclose()
+
+
+def get_headers(client: McpClient, **extra: str) -> dict[str, str]:
+    """The headers of a GET stream request for ``client``'s session."""
+    headers = {"Accept": SSE, "MCP-Protocol-Version": client.protocol}
+    if client.session_id:
+        headers["Mcp-Session-Id"] = client.session_id
+    headers.update(extra)
+    return headers
+
+
+def open_get(client: McpClient, **extra: str):
+    """Open ``client``'s GET stream (an async context manager yielding an SseStream)."""
+    return open_stream(client.http, "GET", client.path, headers=get_headers(client, **extra))

@@ -29,14 +29,23 @@ import orjson
 import pytest
 
 from tests.e2e.deps import REPO
-from tests.e2e.live import HTTP_TIMEOUT, LiveServer, SseStream, open_stream, server_env
+from tests.e2e.live import (
+    HTTP_TIMEOUT,
+    SSE,
+    LiveServer,
+    SseStream,
+    get_headers,
+    open_get,
+    open_stream,
+    server_env,
+)
 from tests.helpers import ACCEPT_BOTH, McpClient, messages_of, parse_sse
 from tests.redis_server import redis_url  # noqa: F401
 from tests.schema_check import assert_valid
 
 pytestmark = pytest.mark.e2e
 
-SSE = "text/event-stream"
+
 JSON = "application/json"
 # Long enough for several 0.3 s keep-alive rounds: a message that was going to arrive would have.
 QUIET = 1.2
@@ -91,18 +100,6 @@ async def cluster(server_factory, redis_url: str) -> AsyncIterator[Cluster]:  # 
 
 
 # --- Helpers ---------------------------------------------------------------------------------------
-
-
-def get_headers(client: McpClient, **extra: str) -> dict[str, str]:
-    headers = {"Accept": SSE, "MCP-Protocol-Version": client.protocol}
-    if client.session_id:
-        headers["Mcp-Session-Id"] = client.session_id
-    headers.update(extra)
-    return headers
-
-
-def open_get(client: McpClient, **extra: str):
-    return open_stream(client.http, "GET", client.path, headers=get_headers(client, **extra))
 
 
 async def next_message(stream: SseStream, timeout: float = PROMPTLY) -> dict[str, Any]:

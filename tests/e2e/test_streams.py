@@ -16,27 +16,15 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.live import HTTP_TIMEOUT, SseStream, open_stream
+from tests.e2e.live import HTTP_TIMEOUT, SSE, SseStream, get_headers, open_get
 from tests.helpers import McpClient, messages_of, parse_sse
 
 pytestmark = pytest.mark.e2e
 
-SSE = "text/event-stream"
+
 # Long enough for several 0.3 s keep-alive rounds: a message that was going to arrive would have.
 QUIET = 1.2
 PROMPTLY = 3.0
-
-
-def get_headers(client: McpClient, **extra: str) -> dict[str, str]:
-    headers = {"Accept": SSE, "MCP-Protocol-Version": client.protocol}
-    if client.session_id:
-        headers["Mcp-Session-Id"] = client.session_id
-    headers.update(extra)
-    return headers
-
-
-def open_get(client: McpClient, **extra: str):
-    return open_stream(client.http, "GET", client.path, headers=get_headers(client, **extra))
 
 
 async def notify_session(client: McpClient, count: int, message: str, **args: Any) -> str:
