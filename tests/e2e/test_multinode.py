@@ -28,6 +28,7 @@ import httpx
 import orjson
 import pytest
 
+from mcp.store.redis import RedisSessionStore
 from tests.e2e.deps import REPO
 from tests.e2e.live import (
     HTTP_TIMEOUT,
@@ -399,12 +400,21 @@ async def test_an_idle_session_expires_on_every_node_and_the_sweep_command_runs(
             assert health.status_code == 200
             assert health.json()["sessions"] == 0, f"node {node.name}: {health.text}"
         await assert_gone(on_a, a, b)
-
-        # A session left behind by nodes that are gone: only the command can sweep it.
-        leftover = McpClient(http_b)
-        await leftover.initialize(client_name="leftover")
     server_a.stop()
     server_b.stop()
+
+    # A session left behind by nodes that are gone: only the command can sweep it. It is
+    # written after both nodes stopped, so no node's own sweeper can race the command.
+    store = RedisSessionStore(timeout=1, url=redis_url, prefix=prefix)
+    try:
+        await store.create(
+            protocol_version="2025-11-25",
+            client_info={"name": "leftover", "version": "1"},
+            client_capabilities={},
+            client_addr="127.0.0.1",
+        )
+    finally:
+        await store.close()
     await asyncio.sleep(1.5)
 
     command_env = server_env(
