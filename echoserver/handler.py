@@ -75,7 +75,7 @@ class McpASGIHandler(ASGIHandler):
 
     async def get_response_async(self, request):
         """Django's, minus ``log_response`` in a thread for every status >= 400: the MCP
-        boundary (mcp.transport.guarded) already logs what deserves it, once, redacted.
+        boundary (mcp.transport.http.guarded) already logs what deserves it, once, redacted.
         """
         set_urlconf(settings.ROOT_URLCONF)
         response = await self._middleware_chain(request)
@@ -94,7 +94,7 @@ class McpASGIHandler(ASGIHandler):
         except RequestAborted:
             return
         except BodyTooLarge:
-            # Answered by the view (mcp.transport.read_body), so middleware such as CORS
+            # Answered by the view (mcp.transport.http.read_body), so middleware such as CORS
             # still decorates the 413 and a browser client can read it.
             scope["mcp.body_too_large"] = True
             body_file = tempfile.SpooledTemporaryFile(max_size=1024, mode="w+b")

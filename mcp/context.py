@@ -1,7 +1,9 @@
-"""What a handler or tool sees of the world: the request, its session, and ways to talk back.
+"""What a handler or tool sees of the world: the request, its state scope, ways to talk back.
 
 Never the Django request: ``RequestInfo`` is a plain snapshot taken by the transport, so
-tools can be called from tests, the legacy SSE transport or a task runner alike.
+tools can be called from tests, the legacy SSE transport or a task runner alike. A Context
+may have no session (a 2026-07-28 stateless request): nothing assumes one; what needs one
+asks ``require_session()``, which raises a typed error the client sees.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from django.conf import settings
 
 from mcp import jsonrpc
 from mcp.bus import OUTBOX
-from mcp.errors import ClientRequestFailed
+from mcp.errors import ClientRequestFailed, NoSession
 from mcp.protocol import LOG_RANK
 
 if TYPE_CHECKING:
@@ -58,6 +60,8 @@ class RequestInfo:
     principal: str | None = None
     # Verified token claims in MCP_AUTH=jwt mode; None when no token was verified.
     auth: dict[str, Any] | None = None
+    # What was done to this exchange on purpose (injected faults), for its traffic record.
+    marks: list[str] = field(default_factory=list)
 
     def header(self, name: str, default: str = "") -> str:
         return self.headers.get(name.lower(), default)
@@ -89,6 +93,12 @@ class Context:
     @property
     def session_id(self) -> str | None:
         return self.session.id if self.session else None
+
+    def require_session(self) -> Session:
+        """The session this request belongs to; NoSession (a JSON-RPC error) without one."""
+        if self.session is None:
+            raise NoSession()
+        return self.session
 
     @property
     def progress_token(self) -> str | int | None:

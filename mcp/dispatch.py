@@ -2,22 +2,22 @@
 
 ``METHODS`` and ``NOTIFICATIONS`` are literal tables: grep finds every method the server
 answers. ``respond`` never raises (except cancellation): any failure becomes a JSON-RPC
-error with the request's id, and an unexpected exception is logged with an error id (no
-traceback reaches the client).
+error with the request's id (``mcp.errors.message_for``: an unexpected exception is logged
+with an error id, no traceback reaches the client). ``start`` runs a request in a task of its
+own, so a session's notifications/cancelled can stop it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from mcp import handlers, jsonrpc, metrics, tasks
+from mcp import handlers, jsonrpc, metrics, running, tasks
 from mcp.context import Context
-from mcp.errors import McpError
+from mcp.errors import MethodNotFound, RequestCancelled, message_for
 from mcp.redact import describe_exception
 
 logger = logging.getLogger("mcp.dispatch")
@@ -52,27 +52,13 @@ NOTIFICATIONS: dict[str, NotificationHandler] = {
     "notifications/progress": handlers.ignored,
 }
 
-# JSON-RPC has no code for this; -32800 is the one LSP uses and several MCP clients know.
-REQUEST_CANCELLED = -32800
-
-
-def error_response(request_id: jsonrpc.RequestId | None, exc: Exception) -> dict[str, Any]:
-    """The JSON-RPC error for any exception; unexpected ones are logged, never shown."""
-    if isinstance(exc, McpError | tasks.TaskError):
-        return jsonrpc.error(request_id, exc.code, exc.message, exc.data)
-    error_id = secrets.token_hex(4)
-    logger.error("internal error %s: %s", error_id, describe_exception(exc))
-    return jsonrpc.error(request_id, jsonrpc.INTERNAL_ERROR, "Internal error", {"errorId": error_id})
-
 
 async def respond(ctx: Context, request: jsonrpc.Request) -> dict[str, Any]:
     """Run ``request`` and return its response message."""
     handler = METHODS.get(request.method)
     if handler is None:
         metrics.REQUESTS.labels(method="unknown", outcome="error").inc()
-        return jsonrpc.error(
-            request.id, jsonrpc.METHOD_NOT_FOUND, f"Method not found: {request.method[:100]}"
-        )
+        return message_for(request.id, MethodNotFound(f"Method not found: {request.method[:100]}"))
     started = time.perf_counter()
     try:
         result = await handler(ctx, request.params)
@@ -81,24 +67,40 @@ async def respond(ctx: Context, request: jsonrpc.Request) -> dict[str, Any]:
         raise
     except Exception as exc:
         metrics.REQUESTS.labels(method=request.method, outcome="error").inc()
-        return error_response(request.id, exc)
+        return message_for(request.id, exc)
     metrics.REQUESTS.labels(method=request.method, outcome="ok").inc()
     metrics.REQUEST_SECONDS.labels(method=request.method).observe(time.perf_counter() - started)
     return jsonrpc.result(request.id, result)
 
 
+def start(ctx: Context, request: jsonrpc.Request) -> asyncio.Task[None]:
+    """Run ``request`` in a task of its own, its answer going to ``ctx.stream``.
+
+    Within a session the task is tracked by request id, so notifications/cancelled (or the
+    session's end) stops it.
+    """
+    meta = request.params.get("_meta")
+    ctx.request_id, ctx.meta = request.id, meta if isinstance(meta, dict) else {}
+    task = asyncio.create_task(run(ctx, request))
+    if ctx.session is not None:
+        running.track(ctx.session.id, request.id, task)
+    return task
+
+
 async def run(ctx: Context, request: jsonrpc.Request) -> None:
     """Answer ``request`` on its stream; when cancelled, close the stream without a result."""
-    assert ctx.stream is not None
+    stream = ctx.stream
+    if stream is None:
+        raise RuntimeError("dispatch.run needs a Context with a stream")
     try:
         response = await respond(ctx, request)
     except asyncio.CancelledError:
-        if ctx.stream.streaming:
-            await ctx.stream.finish(None)
+        if stream.streaming:
+            await stream.finish(None)
         else:
-            await ctx.stream.finish(jsonrpc.error(request.id, REQUEST_CANCELLED, "Request cancelled"))
+            await stream.finish(message_for(request.id, RequestCancelled()))
         return
-    await ctx.stream.finish(response)
+    await stream.finish(response)
 
 
 async def notify(ctx: Context, notification: jsonrpc.Notification) -> None:

@@ -1,7 +1,9 @@
 """The error hierarchy: every failure the server reports, with its JSON-RPC code and HTTP status.
 
-Raise these at the point of failure; ``mcp.transport`` is the one boundary that turns them
-(and anything unexpected) into responses. Two families:
+Raise these at the point of failure; ``mcp.transport.http.guarded`` is the one boundary that
+turns them (and anything unexpected) into HTTP responses, and ``message_for`` the one place an
+exception becomes a JSON-RPC error object (unexpected ones are logged with an error id, never
+shown). Two families:
 
 - ``HttpError``: the HTTP exchange itself is refused (bad headers, unknown session, limits).
   The response carries the status below and a JSON-RPC error body without an id.
@@ -11,9 +13,14 @@ Raise these at the point of failure; ``mcp.transport`` is the one boundary that 
 
 from __future__ import annotations
 
+import logging
+import secrets
 from typing import Any
 
 from mcp import jsonrpc
+from mcp.redact import describe_exception
+
+logger = logging.getLogger("mcp.errors")
 
 
 class McpError(Exception):
@@ -32,6 +39,8 @@ class McpError(Exception):
         super().__init__(self.message)
         self.data = data
         self.headers = headers or {}
+        # The id of the request that failed, when it could be read (shown in the error body).
+        self.request_id: jsonrpc.RequestId | None = None
 
 
 # --- The HTTP exchange is refused ----------------------------------------------------------
@@ -50,6 +59,15 @@ class ParseError(HttpError):
 
 class BadRequest(HttpError):
     pass
+
+
+class InvalidMessage(HttpError):
+    """The body is JSON but not a JSON-RPC message: 400 with the parser's code (and id, if read)."""
+
+    def __init__(self, error: jsonrpc.JsonRpcError) -> None:
+        super().__init__(error.message, data=error.data)
+        self.code = error.code
+        self.request_id = error.id
 
 
 class SessionRequired(HttpError):
@@ -137,6 +155,47 @@ class ResourceNotFound(RpcError):
 class InternalError(RpcError):
     code = jsonrpc.INTERNAL_ERROR
     default_message = "Internal error"
+
+
+class NoSession(RpcError):
+    """A 2025-era method that only makes sense inside a session was reached without one."""
+
+    code = jsonrpc.INVALID_REQUEST
+    default_message = "Invalid Request: this method needs a session"
+
+
+# JSON-RPC has no code for this; -32800 is the one LSP uses and several MCP clients know.
+REQUEST_CANCELLED = -32800
+
+
+class RequestCancelled(RpcError):
+    code = REQUEST_CANCELLED
+    default_message = "Request cancelled"
+
+
+class ReplayedError(RpcError):
+    """A stored JSON-RPC error answered again (a task's failure, shown by tasks/result)."""
+
+    def __init__(self, error: dict[str, Any]) -> None:
+        super().__init__(str(error.get("message", "")), data=error.get("data"))
+        self.code = int(error.get("code", jsonrpc.INTERNAL_ERROR))
+
+
+def internal_error(exc: BaseException, where: str = "request", *, status: int = 200) -> InternalError:
+    """The one internal-error builder: logs ``exc`` (redacted, one line) under a fresh error id,
+    and returns the error the client sees, which carries only that id (``status``: HTTP 500
+    when the whole exchange failed, 200 when one request inside it did)."""
+    error_id = secrets.token_hex(4)
+    logger.error("internal error %s in %s: %s", error_id, where, describe_exception(exc))
+    error = InternalError(data={"errorId": error_id})
+    error.status = status
+    return error
+
+
+def message_for(request_id: jsonrpc.RequestId | None, exc: BaseException) -> dict[str, Any]:
+    """The JSON-RPC error object for any exception (unexpected ones logged, never shown)."""
+    error = exc if isinstance(exc, McpError) else internal_error(exc)
+    return jsonrpc.error(request_id, error.code, error.message, error.data)
 
 
 class ClientRequestFailed(Exception):

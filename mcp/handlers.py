@@ -154,10 +154,10 @@ async def initialize(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 async def reinitialize(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     """``initialize`` on an existing legacy (HTTP+SSE) session: record what the client declared."""
-    assert ctx.session is not None
+    session = ctx.require_session()
     version, client_info, client_capabilities = handshake(params)
     await ctx.store.update(
-        ctx.session.id,
+        session.id,
         protocol_version=version,
         client_info=client_info,
         client_capabilities=client_capabilities,
@@ -173,9 +173,9 @@ async def set_log_level(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     level = params.get("level")
     if level not in LOG_LEVELS:
         raise InvalidParams(f"Invalid params: level must be one of {', '.join(LOG_LEVELS)}")
-    assert ctx.session is not None
-    await ctx.store.update(ctx.session.id, log_level=level)
-    ctx.session.log_level = level
+    session = ctx.require_session()
+    await ctx.store.update(session.id, log_level=level)
+    session.log_level = level
     return {}
 
 
@@ -265,15 +265,13 @@ async def read_resource(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 async def subscribe(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     uri = _string_param(params, "uri")
     _resolve(ctx, uri)
-    assert ctx.session is not None
-    await ctx.store.put_item(ctx.session.id, "subscriptions", uri, True)
+    await ctx.store.put_item(ctx.require_session().id, "subscriptions", uri, True)
     return {}
 
 
 async def unsubscribe(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     uri = _string_param(params, "uri")
-    assert ctx.session is not None
-    await ctx.store.delete_item(ctx.session.id, "subscriptions", uri)
+    await ctx.store.delete_item(ctx.require_session().id, "subscriptions", uri)
     return {}
 
 
@@ -328,17 +326,17 @@ async def complete(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 
 async def initialized(ctx: Context, params: dict[str, Any]) -> None:
-    assert ctx.session is not None
-    if not ctx.session.initialized:
-        await ctx.store.update(ctx.session.id, initialized=True)
+    session = ctx.require_session()
+    if not session.initialized:
+        await ctx.store.update(session.id, initialized=True)
 
 
 async def cancelled(ctx: Context, params: dict[str, Any]) -> None:
     """Stop the named request if it runs in this process; unknown or finished ids are ignored."""
-    assert ctx.session is not None
+    session = ctx.require_session()
     request_id = params.get("requestId")
     if request_id is not None:
-        running.cancel(ctx.session.id, request_id)
+        running.cancel(session.id, request_id)
 
 
 async def ignored(ctx: Context, params: dict[str, Any]) -> None:

@@ -12,6 +12,9 @@ LAST_EVENT_ID_HEADER = "Last-Event-ID"
 SESSION_ID_RE = re.compile(r"^[\x21-\x7e]{1,128}$")
 
 LATEST = "2025-11-25"
+# The stateless era (2026-07-28): no sessions; each request carries these ``_meta`` keys.
+MODERN_VERSIONS = ("2026-07-28",)
+MODERN_META_KEYS = ("io.modelcontextprotocol/protocolVersion", "io.modelcontextprotocol/clientCapabilities")
 # Versions at which a feature appeared; compare with plain string order (ISO dates).
 BATCHES_ONLY_IN = "2025-03-26"
 PRIMING_SINCE = "2025-11-25"

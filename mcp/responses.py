@@ -23,9 +23,10 @@ def json_response(message: Any, *, status: int = 200, headers: dict[str, str] | 
 
 
 def error_response(exc: McpError) -> HttpResponse:
-    """A refused exchange: the error's status, a JSON-RPC error body with no id."""
+    """A refused exchange: the error's status, a JSON-RPC error body (with the request's id
+    only when the error names one)."""
     return json_response(
-        jsonrpc.error(None, exc.code, exc.message, exc.data), status=exc.status, headers=exc.headers
+        jsonrpc.error(exc.request_id, exc.code, exc.message, exc.data), status=exc.status, headers=exc.headers
     )
 
 

@@ -13,7 +13,7 @@ import logging
 
 from django.conf import settings
 
-from mcp import metrics, running
+from mcp import metrics, sessions
 from mcp.bus import Bus, get_bus
 from mcp.redact import describe_exception
 from mcp.store import SessionStore, get_store
@@ -32,8 +32,7 @@ async def sweep_once(store: SessionStore | None = None, bus: Bus | None = None) 
         if session_id not in gone and await store.get(session_id, touch=False) is None:
             gone.append(session_id)
     for session_id in gone:
-        await bus.drop_session(session_id)
-        running.cancel_session(session_id)
+        await sessions.release(session_id, bus)
     if gone:
         metrics.SESSIONS_EXPIRED.inc(len(gone))
         logger.info("expired %d idle session(s)", len(gone))

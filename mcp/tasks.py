@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -21,15 +20,12 @@ from typing import TYPE_CHECKING, Any
 from mcp import jsonrpc, running
 from mcp.bus import OUTBOX
 from mcp.context import Context
-from mcp.errors import InvalidParams
+from mcp.errors import InvalidParams, ReplayedError, internal_error, message_for
 from mcp.pagination import paginate
-from mcp.redact import describe_exception
 from mcp.streams import OutboxStream
 
 if TYPE_CHECKING:
     from mcp.tools import Tool
-
-logger = logging.getLogger("mcp.tasks")
 
 NAMESPACE = "tasks"
 TERMINAL = frozenset({"completed", "failed", "cancelled"})
@@ -63,7 +59,7 @@ async def start(
     ctx: Context, tool: Tool, params: dict[str, Any], task: dict[str, Any], run: Runner
 ) -> dict[str, Any]:
     """Create the task, run the tool in the background, answer CreateTaskResult at once."""
-    assert ctx.session is not None
+    session = ctx.require_session()
     requested = task.get("ttl", DEFAULT_TTL_MS)
     if not isinstance(requested, int) or isinstance(requested, bool) or requested < 1:
         raise InvalidParams("Invalid params: task.ttl must be a positive integer (milliseconds)")
@@ -78,12 +74,12 @@ async def start(
         "created": now,
         "tool": tool.name,
     }
-    session_id = ctx.session.id
+    session_id = session.id
     await ctx.store.put_item(session_id, NAMESPACE, record["taskId"], record)
     # The original request is answered already: the task's messages go to the GET stream.
     background = Context(
         request=ctx.request,
-        session=ctx.session,
+        session=session,
         store=ctx.store,
         bus=ctx.bus,
         stream=OutboxStream(bus=ctx.bus, session_id=session_id),
@@ -97,41 +93,33 @@ async def start(
 
 
 async def _run(ctx: Context, tool: Tool, params: dict[str, Any], record: dict[str, Any], run: Runner) -> None:
-    assert ctx.session is not None
+    session = ctx.require_session()
     try:
         result = await run(ctx, tool, params)
         status, response = ("failed" if result.get("isError") else "completed"), {"result": result}
     except asyncio.CancelledError:
         status, response = "cancelled", None
     except Exception as exc:
-        error_id = secrets.token_hex(4)
-        logger.error("task %s failed, error %s: %s", record["taskId"], error_id, describe_exception(exc))
         status = "failed"
-        response = {
-            "error": {
-                "code": jsonrpc.INTERNAL_ERROR,
-                "message": "Internal error",
-                "data": {"errorId": error_id},
-            }
-        }
-    current = await ctx.store.get_item(ctx.session.id, NAMESPACE, record["taskId"])
+        response = {"error": message_for(None, internal_error(exc, f"task {record['taskId']}"))["error"]}
+    current = await ctx.store.get_item(session.id, NAMESPACE, record["taskId"])
     if current is None or current["status"] in TERMINAL:
         return  # cancelled (maybe by another process) or expired meanwhile
     current.update(status=status, lastUpdatedAt=_iso(time.time()))
     if response is not None:
         current["response"] = response
-    await ctx.store.put_item(ctx.session.id, NAMESPACE, record["taskId"], current)
+    await ctx.store.put_item(session.id, NAMESPACE, record["taskId"], current)
     await ctx.bus.publish(
-        ctx.session.id, OUTBOX, jsonrpc.notification("notifications/tasks/status", wire(current))
+        session.id, OUTBOX, jsonrpc.notification("notifications/tasks/status", wire(current))
     )
 
 
 async def _find(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     task_id = params.get("taskId")
-    assert ctx.session is not None
+    session = ctx.require_session()
     record = None
     if isinstance(task_id, str) and len(task_id) <= 64:
-        record = await ctx.store.get_item(ctx.session.id, NAMESPACE, task_id)
+        record = await ctx.store.get_item(session.id, NAMESPACE, task_id)
     if record is None or not _alive(record, time.time()):
         raise InvalidParams("Invalid params: unknown taskId")
     return record
@@ -154,23 +142,14 @@ async def result(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     if response is None:
         raise InvalidParams("Invalid params: the task was cancelled and has no result", data={"_meta": meta})
     if "error" in response:
-        error = response["error"]
-        raise TaskError(error["code"], error["message"], error.get("data"))
+        raise ReplayedError(response["error"])
     return {**response["result"], "_meta": meta}
 
 
-class TaskError(Exception):
-    """Replays a task's stored JSON-RPC error as the tasks/result error."""
-
-    def __init__(self, code: int, message: str, data: Any) -> None:
-        super().__init__(message)
-        self.code, self.message, self.data = code, message, data
-
-
 async def list_tasks(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    assert ctx.session is not None
+    session = ctx.require_session()
     now = time.time()
-    records = await ctx.store.all_items(ctx.session.id, NAMESPACE)
+    records = await ctx.store.all_items(session.id, NAMESPACE)
     alive = sorted((r for r in records.values() if _alive(r, now)), key=lambda r: r["created"])
     page, next_cursor = paginate(alive, params.get("cursor"), 50)
     listing: dict[str, Any] = {"tasks": [wire(record) for record in page]}
@@ -183,10 +162,10 @@ async def cancel(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     record = await _find(ctx, params)
     if record["status"] in TERMINAL:
         raise InvalidParams(f"Invalid params: the task is already {record['status']}")
-    assert ctx.session is not None
+    session = ctx.require_session()
     record.update(
         status="cancelled", statusMessage="cancelled by the client", lastUpdatedAt=_iso(time.time())
     )
-    await ctx.store.put_item(ctx.session.id, NAMESPACE, record["taskId"], record)
-    running.cancel(ctx.session.id, f"task:{record['taskId']}")
+    await ctx.store.put_item(session.id, NAMESPACE, record["taskId"], record)
+    running.cancel(session.id, f"task:{record['taskId']}")
     return wire(record)

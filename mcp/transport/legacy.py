@@ -17,26 +17,16 @@ from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 
-from mcp import dispatch, handlers, jsonrpc, metrics, sse
+from mcp import dispatch, handlers, jsonrpc, metrics, sessions, sse
 from mcp.bus import OUTBOX, Bus, get_bus
 from mcp.context import Context
-from mcp.errors import BadRequest, MethodNotAllowed, NotAcceptable, UnsupportedMediaType
+from mcp.errors import BadRequest, MethodNotAllowed, NotAcceptable, UnsupportedMediaType, message_for
 from mcp.protocol import valid_session_id
 from mcp.responses import empty_response, sse_response
 from mcp.store import SessionStore, get_store
 from mcp.streams import OutboxStream
-from mcp.transport import (
-    admit,
-    classify,
-    end_session,
-    guarded,
-    is_json_content_type,
-    outbox_events,
-    owned_session,
-    parse_accept,
-    read_body,
-    start_request,
-)
+from mcp.transport.events import outbox_events
+from mcp.transport.http import admit, classify, guarded, is_json_content_type, parse_accept, read_body
 
 LEGACY_VERSION = "2024-11-05"
 
@@ -52,10 +42,10 @@ async def sse_endpoint(request: HttpRequest) -> HttpResponseBase:
     store, bus = get_store(), get_bus()
     ctx = Context(request=info, session=None, store=store, bus=bus)
     await handlers.initialize(ctx, {"protocolVersion": LEGACY_VERSION})
-    assert ctx.session is not None
+    session = ctx.require_session()
     metrics.SESSIONS_CREATED.inc()
-    token = await bus.claim(ctx.session.id, OUTBOX)
-    return sse_response(legacy_events(store, bus, ctx.session.id, token))
+    token = await bus.claim(session.id, OUTBOX)
+    return sse_response(legacy_events(store, bus, session.id, token))
 
 
 async def legacy_events(store: SessionStore, bus: Bus, session_id: str, token: int) -> AsyncIterator[bytes]:
@@ -66,7 +56,7 @@ async def legacy_events(store: SessionStore, bus: Bus, session_id: str, token: i
     finally:
         # The stream is the session: end it, in a task of its own (we may be cancelled).
         asyncio.get_running_loop().create_task(
-            end_session(session_id, store, bus), context=contextvars.Context()
+            sessions.end(session_id, store, bus), context=contextvars.Context()
         )
 
 
@@ -82,7 +72,7 @@ async def messages_endpoint(request: HttpRequest) -> HttpResponseBase:
     if not session_id or not valid_session_id(session_id):
         raise BadRequest("Bad Request: the sessionId query parameter is required")
     store, bus = get_store(), get_bus()
-    session = await owned_session(session_id, info, store, echo_id=False)
+    session = await sessions.owned(session_id, info.principal, store, echo_id=False)
     payload = await read_body(request)
     if isinstance(payload, list):
         raise BadRequest("Bad Request: batches are not supported on the HTTP+SSE transport")
@@ -97,8 +87,8 @@ async def messages_endpoint(request: HttpRequest) -> HttpResponseBase:
         try:
             response = jsonrpc.result(message.id, await handlers.reinitialize(ctx, message.params))
         except Exception as exc:
-            response = dispatch.error_response(message.id, exc)
+            response = message_for(message.id, exc)
         await stream.finish(response)
     else:
-        start_request(ctx, message)
+        dispatch.start(ctx, message)
     return empty_response(202)

@@ -1,0 +1,70 @@
+"""What a 2025-era session is and does, below HTTP.
+
+The transport, the legacy transport, the sweeper and the operator side (admin, status) all
+act on sessions through these functions, never through a view:
+
+- ``owned`` finds a live session for a caller (another principal's session looks unknown);
+- ``end`` forgets a session everywhere: its record, its streams (every reader, on every
+  process, ends), and the requests it has running in this process; ``release`` does the
+  last two for a session the store already dropped (expiry);
+- ``counted_stream`` / ``open_streams`` count the SSE streams a session holds open here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+from mcp import metrics, running
+from mcp.bus import Bus
+from mcp.errors import SessionNotFound
+from mcp.store import Session, SessionStore
+
+
+async def owned(session_id: str, principal: str | None, store: SessionStore, *, echo_id: bool) -> Session:
+    """The live session if it belongs to ``principal``; SessionNotFound (404) otherwise.
+
+    ``echo_id`` names the id in the answer's Mcp-Session-Id header.
+    """
+    session = await store.get(session_id)
+    # A session bound to another principal looks exactly like an unknown one.
+    if session is None or session.principal != principal:
+        raise SessionNotFound(headers={"Mcp-Session-Id": session_id} if echo_id else None)
+    return session
+
+
+async def end(session_id: str, store: SessionStore, bus: Bus) -> None:
+    """Forget a session everywhere: its record, its streams (readers end), its running requests."""
+    await store.delete(session_id)
+    await release(session_id, bus)
+
+
+async def release(session_id: str, bus: Bus) -> None:
+    """Free what a session that is gone from the store still holds: streams and requests."""
+    await bus.drop_session(session_id)
+    running.cancel_session(session_id)
+
+
+# session id -> SSE streams (GET, resumed, POST) open in this process.
+_open_streams: dict[str, int] = {}
+
+
+def open_streams(session_id: str) -> int:
+    """SSE streams (GET, resumed and POST) this process holds open for the session."""
+    return _open_streams.get(session_id, 0)
+
+
+@contextlib.contextmanager
+def counted_stream(session_id: str, kind: str) -> Iterator[None]:
+    """Count a stream as open for its whole life (``kind`` labels the metric)."""
+    _open_streams[session_id] = _open_streams.get(session_id, 0) + 1
+    metrics.OPEN_STREAMS.labels(kind=kind).inc()
+    try:
+        yield
+    finally:
+        metrics.OPEN_STREAMS.labels(kind=kind).dec()
+        remaining = _open_streams.get(session_id, 1) - 1
+        if remaining > 0:
+            _open_streams[session_id] = remaining
+        else:
+            _open_streams.pop(session_id, None)

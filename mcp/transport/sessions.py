@@ -1,0 +1,197 @@
+"""The 2025 era of ``/mcp``: Streamable HTTP with sessions (2025-03-26 to 2025-11-25).
+
+POST carries one JSON-RPC message (a batch only in sessions negotiated at 2025-03-26);
+``initialize`` creates the session and answers its id in ``Mcp-Session-Id``; every other
+message names that session. GET opens the session's SSE stream (or resumes a cut one with
+Last-Event-ID); DELETE ends the session. Protocol work happens in ``mcp.dispatch``;
+failures are raised as ``mcp.errors`` exceptions and answered by the boundary in
+``mcp.transport.http``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
+
+from mcp import dispatch, handlers, jsonrpc, metrics, sessions
+from mcp.bus import OUTBOX, Bus, get_bus, parse_event_id
+from mcp.context import Context, RequestInfo
+from mcp.errors import (
+    BadRequest,
+    HttpError,
+    InvalidMessage,
+    InvalidRequest,
+    NotAcceptable,
+    SessionRequired,
+    TooManyRequests,
+    message_for,
+)
+from mcp.protocol import BATCHES_ONLY_IN, PRIMING_SINCE, valid_session_id
+from mcp.responses import empty_response, json_response, sse_response
+from mcp.store import Session, SessionStore, get_store
+from mcp.streams import JsonAnswer, RequestStream
+from mcp.transport.events import one_shot, outbox_events, request_events
+from mcp.transport.http import admit, classify, parse_accept
+
+
+def check_protocol_header(request: HttpRequest) -> None:
+    """MCP-Protocol-Version, when sent, must be a version this server speaks (400 otherwise)."""
+    version = request.headers.get("MCP-Protocol-Version")
+    if version is not None and version not in settings.MCP_PROTOCOL_VERSIONS_SUPPORTED:
+        raise BadRequest(
+            f"Bad Request: unsupported MCP-Protocol-Version {version[:40]!r}; supported: "
+            + ", ".join(settings.MCP_PROTOCOL_VERSIONS_SUPPORTED)
+        )
+
+
+async def find_session(request: HttpRequest, info: RequestInfo, store: SessionStore) -> Session:
+    """The caller's session: 400 without the header, 404 if unknown, expired or not theirs."""
+    session_id = request.headers.get("Mcp-Session-Id")
+    if not session_id:
+        raise SessionRequired()
+    if not valid_session_id(session_id):
+        raise BadRequest("Bad Request: Mcp-Session-Id must be 1-128 visible ASCII characters")
+    return await sessions.owned(session_id, info.principal, store, echo_id=True)
+
+
+async def post(
+    request: HttpRequest, info: RequestInfo, payload: Any, accepts_json: bool, accepts_sse: bool
+) -> HttpResponseBase:
+    check_protocol_header(request)
+    store, bus = get_store(), get_bus()
+
+    if isinstance(payload, list):
+        session = await find_session(request, info, store)
+        return await batch(payload, session, info, store, bus, accepts_json)
+
+    message = classify(payload)
+    if isinstance(message, jsonrpc.Request) and message.method == "initialize":
+        if request.headers.get("Mcp-Session-Id"):
+            raise BadRequest("Bad Request: initialize creates a session; send it without Mcp-Session-Id")
+        return await initialize(message, info, store, bus, accepts_json)
+
+    session = await find_session(request, info, store)
+    ctx = Context(request=info, session=session, store=store, bus=bus)
+    if isinstance(message, jsonrpc.Notification):
+        metrics.MESSAGES.labels(kind="notification").inc()
+        await dispatch.notify(ctx, message)
+        return empty_response(202)
+    if isinstance(message, jsonrpc.Response):
+        metrics.MESSAGES.labels(kind="response").inc()
+        await bus.deliver_reply(session.id, message.id, payload)
+        return empty_response(202)
+
+    metrics.MESSAGES.labels(kind="request").inc()
+    stream = RequestStream(
+        bus=bus,
+        session_id=session.id,
+        accepts_json=accepts_json,
+        accepts_sse=accepts_sse,
+        priming=session.protocol_version >= PRIMING_SINCE,
+    )
+    ctx.stream = stream
+    dispatch.start(ctx, message)
+    # Shielded: a client that disconnects must not cancel the request (it may resume).
+    answer = await asyncio.shield(stream.decided)
+    if isinstance(answer, JsonAnswer):
+        return json_response(answer.message)
+    return sse_response(request_events(bus, session.id, answer.stream, 0, live=True))
+
+
+async def initialize(
+    message: jsonrpc.Request, info: RequestInfo, store: SessionStore, bus: Bus, accepts_json: bool
+) -> HttpResponseBase:
+    metrics.MESSAGES.labels(kind="request").inc()
+    ctx = Context(request=info, session=None, store=store, bus=bus, request_id=message.id)
+    try:
+        result = await handlers.initialize(ctx, message.params)
+    except HttpError:
+        raise
+    except Exception as exc:
+        return json_response(message_for(message.id, exc))
+    session = ctx.require_session()
+    metrics.SESSIONS_CREATED.inc()
+    headers = {"Mcp-Session-Id": session.id}
+    if not accepts_json:
+        return sse_response(one_shot([jsonrpc.result(message.id, result)]), headers)
+    return json_response(jsonrpc.result(message.id, result), headers=headers)
+
+
+async def batch(
+    payload: list[Any], session: Session, info: RequestInfo, store: SessionStore, bus: Bus, accepts_json: bool
+) -> HttpResponseBase:
+    """JSON-RPC batches, which only the 2025-03-26 revision allows; answered as one JSON array."""
+    if session.protocol_version != BATCHES_ONLY_IN:
+        raise BadRequest(
+            f"Bad Request: batches are only accepted in sessions negotiated at {BATCHES_ONLY_IN}"
+        )
+    if not payload:
+        raise BadRequest("Bad Request: an empty batch")
+    if len(payload) > settings.MCP_MAX_BATCH:
+        raise BadRequest(f"Bad Request: a batch holds at most {settings.MCP_MAX_BATCH} messages")
+    responses: list[dict[str, Any]] = []
+    for item in payload:
+        try:
+            message = jsonrpc.classify(item)
+        except jsonrpc.JsonRpcError as exc:
+            responses.append(message_for(exc.id, InvalidMessage(exc)))
+            continue
+        ctx = Context(request=info, session=session, store=store, bus=bus)
+        if isinstance(message, jsonrpc.Request):
+            if message.method == "initialize":
+                error = InvalidRequest("initialize must not be part of a batch")
+                responses.append(message_for(message.id, error))
+                continue
+            ctx.request_id = message.id
+            responses.append(await dispatch.respond(ctx, message))
+        elif isinstance(message, jsonrpc.Notification):
+            await dispatch.notify(ctx, message)
+        else:
+            await bus.deliver_reply(session.id, message.id, item)
+    if not responses:
+        return empty_response(202)
+    if not accepts_json:
+        return sse_response(one_shot(responses))
+    return json_response(responses)
+
+
+async def get(request: HttpRequest) -> HttpResponseBase:
+    _, accepts_sse = parse_accept(request.headers.get("Accept"))
+    if not accepts_sse:
+        raise NotAcceptable("Not Acceptable: the GET stream needs Accept: text/event-stream")
+    check_protocol_header(request)
+    info = await admit(request)
+    store, bus = get_store(), get_bus()
+    session = await find_session(request, info, store)
+
+    if sessions.open_streams(session.id) >= settings.MCP_MAX_STREAMS_PER_SESSION:
+        raise TooManyRequests(
+            f"Too Many Requests: this session already has {settings.MCP_MAX_STREAMS_PER_SESSION} "
+            "open streams (MCP_MAX_STREAMS_PER_SESSION)",
+            headers={"Retry-After": "1"},
+        )
+    resume = parse_event_id(request.headers.get("Last-Event-ID") or "")
+    if resume is not None and await bus.exists(session.id, resume[0]):
+        stream, after = resume
+        if stream != OUTBOX:
+            # Resuming a POST stream: the rest of it, up to and including its response.
+            return sse_response(request_events(bus, session.id, stream, after, live=False))
+    else:
+        stream, after = OUTBOX, await bus.delivered(session.id, OUTBOX)
+        if session.protocol_version >= PRIMING_SINCE and not (await bus.info(session.id, OUTBOX)).queued:
+            await bus.publish(session.id, OUTBOX, None)
+    token = await bus.claim(session.id, OUTBOX)
+    return sse_response(outbox_events(store, bus, session.id, after, token))
+
+
+async def delete(request: HttpRequest) -> HttpResponseBase:
+    info = await admit(request)
+    store, bus = get_store(), get_bus()
+    session = await find_session(request, info, store)
+    await sessions.end(session.id, store, bus)
+    metrics.SESSIONS_DELETED.inc()
+    return empty_response(204)
