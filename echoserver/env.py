@@ -8,11 +8,14 @@ typo stops the process at start-up instead of silently falling back.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import TypeVar
 
 from django.core.exceptions import ImproperlyConfigured
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+T = TypeVar("T")
 
 
 def _raw(name: str) -> str | None:
@@ -84,3 +87,14 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     if value.lower() not in choices:
         raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}")
     return value.lower()
+
+
+def env_parsed(name: str, default: T, parse: Callable[[str], T]) -> T:
+    """A structured value read by ``parse`` (which raises ValueError on bad input)."""
+    value = _raw(name)
+    if value is None:
+        return default
+    try:
+        return parse(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} is invalid: {exc}") from None

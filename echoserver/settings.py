@@ -13,7 +13,8 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from echoserver.env import env_bool, env_choice, env_float, env_int, env_list, env_str
+from echoserver.env import env_bool, env_choice, env_float, env_int, env_list, env_parsed, env_str
+from mcp.faults import profile as fault_profile
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("MCP_DATA_DIR", str(Path.cwd() / "var")))
@@ -205,6 +206,13 @@ MCP_MAX_STRING_BYTES = env_int("MCP_MAX_STRING_BYTES", 1024 * 1024, minimum=64)
 # Requests per MCP_RATE_WINDOW seconds per client (principal, else address); 0 = off.
 MCP_RATE_LIMIT = env_int("MCP_RATE_LIMIT", 0, minimum=0)
 MCP_RATE_WINDOW = env_float("MCP_RATE_WINDOW", 60.0, minimum=0.001)
+
+# --- Fault injection (README "Test your client") ------------------------------------------
+
+# A fault profile (JSON) for every session that has not set or cleared its own.
+MCP_FAULTS = env_parsed(
+    "MCP_FAULTS", None, lambda text: fault_profile.parse(text, max_bytes=MCP_MAX_BODY_BYTES)
+)
 
 # --- OAuth 2.1 resource-server mode ----------------------------------------------------------
 

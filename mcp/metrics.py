@@ -31,3 +31,6 @@ SESSIONS_EXPIRED = Counter("mcp_sessions_expired_total", "Sessions removed by th
 OPEN_STREAMS = Gauge(
     "mcp_open_streams", "SSE streams open in this process, by kind", ["kind"], multiprocess_mode="livesum"
 )
+FAULTS_INJECTED = Counter(
+    "mcp_faults_injected_total", "Faults injected into exchanges (fault profiles), by kind", ["kind"]
+)

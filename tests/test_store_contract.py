@@ -193,6 +193,16 @@ class TestSessionStoreContract:
         assert await store.all_items(created.id, "tasks") == {"t2": {"status": "done"}}
         assert await store.all_items(created.id, "subscriptions") == {"file:///a": True}
 
+    async def test_incr_from_100_concurrent_tasks_gives_each_number_once(self, store: SessionStore) -> None:
+        created = await new_session(store)
+        numbers = await asyncio.gather(*(store.incr(created.id, "faults", "g1") for _ in range(100)))
+        assert sorted(numbers) == list(range(1, 101))
+        assert await store.incr(created.id, "faults", "g2") == 1
+        assert await store.get_item(created.id, "faults", "g1") == 100
+        assert await store.incr(UNKNOWN, "faults", "g1") == 0
+        await store.delete(created.id)
+        assert await store.incr(created.id, "faults", "g1") == 0
+
     async def test_delete_removes_the_session_and_everything_under_it(self, store: SessionStore) -> None:
         created = await new_session(store)
         other = await new_session(store)

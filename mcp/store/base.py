@@ -9,7 +9,7 @@ Guarantees every backend gives:
 - ``create`` never reuses an id and has stored the session before it returns.
 - ``get`` never returns a session idle for longer than ``timeout`` seconds, whether or not
   the sweeper has run; looking up an unknown id never creates anything.
-- Field updates (``update``, ``set_state``, ``push``, ``put_item``) are atomic per field:
+- Field updates (``update``, ``set_state``, ``push``, ``put_item``, ``incr``) are atomic per field:
   two concurrent writers never lose each other's writes to different fields, and ``push``
   never loses an item (up to the list's cap, beyond which the oldest are dropped).
 """
@@ -190,6 +190,13 @@ class SessionStore:
 
     async def delete_item(self, session_id: str, namespace: str, key: str) -> bool:
         raise NotImplementedError("subclasses of SessionStore must provide delete_item()")
+
+    async def incr(self, session_id: str, namespace: str, key: str) -> int:
+        """Add one to the integer item ``key`` (absent: 0) and return it; 0 if the session is gone.
+
+        Atomic: concurrent callers, on any process, each get a different number.
+        """
+        raise NotImplementedError("subclasses of SessionStore must provide incr()")
 
     async def delete(self, session_id: str) -> bool:
         """Remove the session and everything stored under it; True if it existed."""

@@ -135,6 +135,15 @@ class MemorySessionStore(SessionStore):
         records[key] = value
         self._cache.set(cache_key, records, None)
 
+    async def incr(self, session_id: str, namespace: str, key: str) -> int:
+        if self._live(session_id, time.time()) is None:
+            return 0
+        cache_key = self._extra_key(session_id, "i", namespace)
+        records = self._cache.get(cache_key) or {}
+        records[key] = int(records.get(key) or 0) + 1
+        self._cache.set(cache_key, records, None)
+        return records[key]
+
     async def get_item(self, session_id: str, namespace: str, key: str) -> Any | None:
         return (await self.all_items(session_id, namespace)).get(key)
 

@@ -142,6 +142,17 @@ return 1
 """
 )
 
+# KEYS: record, key index, namespace hash. ARGV: now, timeout, key.
+INCR_ITEM = Script(
+    _LIVE
+    + """
+if not live(KEYS[1]) then return 0 end
+local value = redis.call('HINCRBY', KEYS[3], ARGV[3], 1)
+follow(KEYS[1], KEYS[3], KEYS[2])
+return value
+"""
+)
+
 # KEYS: totals. ARGV: prefix, id.
 DELETE = Script(
     _DROP
@@ -318,6 +329,15 @@ class RedisSessionStore(SessionStore):
                 [self._record(session_id), self._index(session_id), self._namespace(session_id, namespace)],
                 [repr(time.time()), self.timeout, key, _encode(value)],
             )
+
+    async def incr(self, session_id: str, namespace: str, key: str) -> int:
+        with unavailable_on_error("incr"):
+            value = await INCR_ITEM(
+                self.redis,
+                [self._record(session_id), self._index(session_id), self._namespace(session_id, namespace)],
+                [repr(time.time()), self.timeout, key],
+            )
+        return int(value)
 
     async def get_item(self, session_id: str, namespace: str, key: str) -> Any | None:
         raw = await self._read_if_live(

@@ -32,6 +32,8 @@ TOOLSETS: dict[str, str] = {
     "diagnostics": "mcp.tools.diagnostics",
     "calculator": "mcp.tools.calculator",
     "conformance": "mcp.tools.conformance",
+    "faults": "mcp.tools.faults",
+    "stress": "mcp.tools.stress",
 }
 
 

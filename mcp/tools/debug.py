@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 
 from echoserver import __version__
+from mcp import headers as mcp_headers
 from mcp.bus import OUTBOX
 from mcp.redact import describe_exception
 from mcp.security import origin_allowed
@@ -116,9 +117,32 @@ def bearer_claims(ctx: Context) -> dict[str, Any] | None:
 # --- Tools --------------------------------------------------------------------------------------
 
 
+META_VERSION = "io.modelcontextprotocol/protocolVersion"
+
+
+def header_verdicts(ctx: Context, name: str, args: dict[str, Any]) -> list[str]:
+    """The MCP header verdicts for the tools/call that runs tool ``name`` (printHeader's section)."""
+    meta_version = ctx.meta.get(META_VERSION)
+    found = mcp_headers.verdicts(
+        ctx.request.headers,
+        method="tools/call",
+        params={"name": name, "arguments": args},
+        supported=settings.MCP_PROTOCOL_VERSIONS_SUPPORTED,
+        session_id=ctx.session.id if ctx.session else None,
+        session_version=ctx.session.protocol_version if ctx.session else None,
+        meta_version=meta_version if isinstance(meta_version, str) else None,
+    )
+    return ["MCP HEADER VERDICTS:", "-" * 30, *(f"  {clean(v.line(), 600)}" for v in found), ""]
+
+
+# The seed's description, kept; the verdict section is documented in the README.
 @TOOLSET.tool("printHeader", "Print all HTTP headers from the current request")
 async def print_header(ctx: Context, args: dict[str, Any]) -> str:
-    lines = [*heading("HTTP Headers:", 50), *header_sections(ctx.request.headers)]
+    lines = [
+        *heading("HTTP Headers:", 50),
+        *header_sections(ctx.request.headers),
+        *header_verdicts(ctx, "printHeader", args),
+    ]
     if ctx.session is not None:
         lines += [
             "Session Context:",
