@@ -25,6 +25,7 @@ from mcp.protocol import LOG_RANK
 
 if TYPE_CHECKING:
     from mcp.bus import Bus
+    from mcp.faults.draws import Draw
     from mcp.store import Session, SessionStore
     from mcp.streams import RequestStream
 
@@ -88,6 +89,8 @@ class Context:
         self.stream = stream
         self.request_id = request_id
         self.meta = meta or {}
+        # The exchange's injected faults (mcp.faults), for the points past the transport.
+        self.faults: Draw | None = None
         self._last_progress: float | None = None
 
     @property

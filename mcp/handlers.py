@@ -21,6 +21,7 @@ from mcp.errors import (
     ResourceNotFound,
     ServiceUnavailable,
 )
+from mcp.faults import inject as faults
 from mcp.pagination import paginate
 from mcp.protocol import LOG_LEVELS, negotiate
 from mcp.tools import Tool, ToolError, ToolResult, get_registry, text
@@ -211,8 +212,13 @@ async def call_tool(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 
 async def run_tool(ctx: Context, tool: Tool, params: dict[str, Any]) -> dict[str, Any]:
-    """Validate the arguments and run the tool; failures become ``isError`` results."""
-    result = await _run_tool(ctx, tool, params)
+    """Validate the arguments and run the tool; failures become ``isError`` results.
+
+    An injected fault (mcp.faults) may answer instead of the tool, or pad its result.
+    """
+    result = faults.tool_fault(ctx.faults, ctx.request.marks, tool.name)
+    if result is None:
+        result = faults.oversize(ctx.faults, ctx.request.marks, await _run_tool(ctx, tool, params))
     metrics.TOOL_CALLS.labels(tool=tool.name, outcome="error" if result.get("isError") else "ok").inc()
     return result
 

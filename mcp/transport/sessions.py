@@ -30,6 +30,8 @@ from mcp.errors import (
     TooManyRequests,
     message_for,
 )
+from mcp.faults import inject as faults
+from mcp.faults import state as fault_state
 from mcp.protocol import BATCHES_ONLY_IN, PRIMING_SINCE, valid_session_id
 from mcp.responses import empty_response, json_response, sse_response
 from mcp.store import Session, SessionStore, get_store
@@ -66,6 +68,7 @@ async def post(
 
     if isinstance(payload, list):
         session = await find_session(request, info, store)
+        await faults.before(info, session, store, bus)
         return await batch(payload, session, info, store, bus, accepts_json)
 
     message = classify(payload)
@@ -75,7 +78,9 @@ async def post(
         return await initialize(message, info, store, bus, accepts_json)
 
     session = await find_session(request, info, store)
+    draw = await faults.before(info, session, store, bus, message)
     ctx = Context(request=info, session=session, store=store, bus=bus)
+    ctx.faults = draw
     if isinstance(message, jsonrpc.Notification):
         metrics.MESSAGES.labels(kind="notification").inc()
         await dispatch.notify(ctx, message)
@@ -99,13 +104,15 @@ async def post(
     answer = await asyncio.shield(stream.decided)
     if isinstance(answer, JsonAnswer):
         return json_response(answer.message)
-    return sse_response(request_events(bus, session.id, answer.stream, 0, live=True))
+    events = request_events(bus, session.id, answer.stream, 0, live=True)
+    return sse_response(faults.stream(events, draw, info.marks, "post"))
 
 
 async def initialize(
     message: jsonrpc.Request, info: RequestInfo, store: SessionStore, bus: Bus, accepts_json: bool
 ) -> HttpResponseBase:
     metrics.MESSAGES.labels(kind="request").inc()
+    profile = faults.header_profile(info)
     ctx = Context(request=info, session=None, store=store, bus=bus, request_id=message.id)
     try:
         result = await handlers.initialize(ctx, message.params)
@@ -114,6 +121,8 @@ async def initialize(
     except Exception as exc:
         return json_response(message_for(message.id, exc))
     session = ctx.require_session()
+    if profile is not None:
+        await fault_state.set_profile(store, session, profile)
     metrics.SESSIONS_CREATED.inc()
     headers = {"Mcp-Session-Id": session.id}
     if not accepts_json:
@@ -167,6 +176,7 @@ async def get(request: HttpRequest) -> HttpResponseBase:
     info = await admit(request)
     store, bus = get_store(), get_bus()
     session = await find_session(request, info, store)
+    draw = await faults.before(info, session, store, bus)
 
     if sessions.open_streams(session.id) >= settings.MCP_MAX_STREAMS_PER_SESSION:
         raise TooManyRequests(
@@ -179,19 +189,22 @@ async def get(request: HttpRequest) -> HttpResponseBase:
         stream, after = resume
         if stream != OUTBOX:
             # Resuming a POST stream: the rest of it, up to and including its response.
-            return sse_response(request_events(bus, session.id, stream, after, live=False))
+            events = request_events(bus, session.id, stream, after, live=False)
+            return sse_response(faults.stream(events, draw, info.marks, "get"))
     else:
         stream, after = OUTBOX, await bus.delivered(session.id, OUTBOX)
         if session.protocol_version >= PRIMING_SINCE and not (await bus.info(session.id, OUTBOX)).queued:
             await bus.publish(session.id, OUTBOX, None)
     token = await bus.claim(session.id, OUTBOX)
-    return sse_response(outbox_events(store, bus, session.id, after, token))
+    events = outbox_events(store, bus, session.id, after, token)
+    return sse_response(faults.stream(events, draw, info.marks, "get"))
 
 
 async def delete(request: HttpRequest) -> HttpResponseBase:
     info = await admit(request)
     store, bus = get_store(), get_bus()
     session = await find_session(request, info, store)
+    faults.refuse_expired(info, session)
     await sessions.end(session.id, store, bus)
     metrics.SESSIONS_DELETED.inc()
     return empty_response(204)

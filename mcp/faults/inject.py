@@ -1,0 +1,173 @@
+"""The injection points: what the transport and the tool runner do with an exchange's draw.
+
+- ``before`` runs once per exchange, right after the session is found: an expired session
+  (``expire``) answers 404 from then on; ``unauthorized`` answers 401 with a WWW-Authenticate
+  challenge; ``httpError`` answers 500, or 503 with Retry-After, before anything is handled
+  (so a retry is always safe); ``latency`` waits; ``listChangedBurst`` queues its
+  notifications on the session's GET stream. It returns the draw for the later points.
+- ``tool_fault`` / ``oversize`` replace or pad a tools/call result.
+- ``stream`` bends an SSE response (see ``mcp.faults.sse``).
+
+Every fault injected is marked in ``RequestInfo.marks`` (the exchange's traffic record) and
+counted in mcp_faults_injected_total{kind}. All of it acts on the caller's own session only.
+
+An expired session keeps its record (flagged, refusing every request with 404 and ending its
+streams at once) until it idles out, so its traffic, the refused requests included, can
+still be inspected and exported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+
+from mcp import auth, jsonrpc, sessions
+from mcp.bus import OUTBOX
+from mcp.errors import BadRequest, HttpError, InternalError, SessionNotFound, Unauthorized
+from mcp.faults import sse as fault_sse
+from mcp.faults.draws import Draw
+from mcp.faults.profile import ProfileError
+from mcp.faults.state import from_header, inject, next_draw
+
+if TYPE_CHECKING:
+    from mcp.bus import Bus
+    from mcp.context import RequestInfo
+    from mcp.store import Session, SessionStore
+
+EXPIRED = "faults_expired"
+CONTROL_TOOL = "setFaults"
+NOTE = "injected fault"
+
+
+class InjectedHttpError(HttpError):
+    """An HTTP failure a fault profile asked for (500, or 503 with Retry-After)."""
+
+    def __init__(self, status: int, retry_after: int) -> None:
+        self.status = status
+        self.code = jsonrpc.INTERNAL_ERROR
+        if status == 503:
+            super().__init__(
+                f"Service Unavailable ({NOTE}): retry after {retry_after}s",
+                headers={"Retry-After": str(retry_after)},
+            )
+        else:
+            super().__init__(f"Internal Server Error ({NOTE})")
+
+
+def header_profile(info: RequestInfo) -> dict[str, Any] | None:
+    """The profile an initialize's MCP-Faults header asks for; 400 (no session made) if invalid."""
+    try:
+        return from_header(info.headers)
+    except ProfileError as exc:
+        raise BadRequest(f"Bad Request: invalid MCP-Faults header: {exc}") from None
+
+
+def _challenge() -> str:
+    description = f"The access token expired ({NOTE})"
+    if settings.MCP_AUTH == "jwt":
+        return auth.challenge(auth.current_config(), error="invalid_token", description=description)
+    return f'Bearer realm="mcp", error="invalid_token", error_description="{description}"'
+
+
+def refuse_expired(info: RequestInfo, session: Session) -> None:
+    """404, as for any expired session, once an ``expire`` fault has fired in ``session``."""
+    if session.state.get(EXPIRED):
+        info.marks.append("expire")
+        raise SessionNotFound(headers={"Mcp-Session-Id": session.id})
+
+
+def exempt(message: object) -> bool:
+    """setFaults calls are never faulted (nor counted): a client can always clear its profile."""
+    return (
+        isinstance(message, jsonrpc.Request)
+        and message.method == "tools/call"
+        and message.params.get("name") == CONTROL_TOOL
+    )
+
+
+async def before(
+    info: RequestInfo, session: Session, store: SessionStore, bus: Bus, message: object = None
+) -> Draw | None:
+    """Apply the exchange's faults that come before handling; return its draw (None: no faults)."""
+    refuse_expired(info, session)
+    if exempt(message):
+        return None
+    draw = await next_draw(store, session)
+    if draw is None:
+        return None
+    if draw.expire:
+        inject(info.marks, "expire")
+        await store.set_state(session.id, EXPIRED, True)
+        await sessions.release(session.id, bus)
+        raise SessionNotFound(headers={"Mcp-Session-Id": session.id})
+    if draw.unauthorized:
+        inject(info.marks, "unauthorized")
+        raise Unauthorized(
+            f"Unauthorized: the access token expired ({NOTE})",
+            headers={"WWW-Authenticate": _challenge()},
+        )
+    if draw.http_status is not None:
+        inject(info.marks, f"http_{draw.http_status}")
+        raise InjectedHttpError(draw.http_status, draw.retry_after)
+    if draw.latency_ms:
+        inject(info.marks, "latency")
+        await asyncio.sleep(draw.latency_ms / 1000)
+    if draw.burst is not None:
+        count, kind = draw.burst
+        inject(info.marks, "list_changed_burst")
+        for _ in range(count):
+            await bus.publish(session.id, OUTBOX, jsonrpc.notification(f"notifications/{kind}/list_changed"))
+    return draw
+
+
+def tool_fault(draw: Draw | None, marks: list[str], tool: str) -> dict[str, Any] | None:
+    """A tools/call answered by the fault instead of the tool: an isError result, or None.
+
+    The JSON-RPC error form raises InternalError (the client gets a -32603 error response).
+    """
+    if draw is None or draw.tool_error is None:
+        return None
+    message = f"{tool} failed ({NOTE})"
+    if draw.tool_error == "jsonrpc":
+        inject(marks, "rpc_error")
+        raise InternalError(f"Internal error: {message}")
+    inject(marks, "tool_error")
+    return {"content": [{"type": "text", "text": message}], "isError": True}
+
+
+def oversize(draw: Draw | None, marks: list[str], result: dict[str, Any]) -> dict[str, Any]:
+    """``result`` padded with one text block so that its JSON is about ``oversized`` bytes."""
+    if draw is None or draw.oversized is None:
+        return result
+    missing = draw.oversized - len(jsonrpc.encode(result))
+    if missing <= 0:
+        return result
+    inject(marks, "oversized")
+    padding = {"type": "text", "text": "x" * max(0, missing - 30)}
+    return {**result, "content": [*result.get("content", []), padding]}
+
+
+def stream(
+    events: AsyncIterator[bytes], draw: Draw | None, marks: list[str], kind: str
+) -> AsyncIterator[bytes]:
+    """``events`` with the draw's stream faults (``kind``: "post" or "get"), or as they are."""
+    if draw is None or not draw.streams.active:
+        return events
+    # Marked when armed: the record of a streamed exchange is written when its answer starts.
+    armed = draw.streams
+    if armed.drops(kind):
+        marks.append("drop_stream")
+    if armed.duplicate_event is not None:
+        marks.append("duplicate_event")
+    if armed.keepalive is not None:
+        marks.append("keepalive")
+    return fault_sse.bend(
+        events,
+        armed,
+        kind,
+        retry_ms=settings.MCP_SSE_RETRY_MS,
+        on_inject=lambda fault: inject(None, fault),
+    )
