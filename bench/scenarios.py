@@ -38,8 +38,8 @@ class Plan:
     s1_connections: int = 32
     s2_sessions: int = 200
     s3_threads: int = 8
-    s4_warm: int = 1000
-    s4_tranche: int = 3000
+    s4_warm: int = 300
+    s4_tranche: int = 1500
     s4_tranches: int = 3
     s4_threads: int = 8
     s5_probes: int = 200
