@@ -11,7 +11,10 @@ responses) and differs only where that cost lives:
 - responses are closed in the event loop;
 - the middleware chain is ``settings.MCP_MIDDLEWARE``, async-native classes only;
 - the body is refused with 413 as soon as it passes MCP_MAX_BODY_BYTES, before it is
-  buffered whole.
+  buffered whole;
+- the view runs in the server's own task: only a streaming response gets Django's
+  disconnect listener (two tasks and a wait per request otherwise);
+- each MCP path is resolved once (the MCP URLconf has no path parameters).
 """
 
 from __future__ import annotations
@@ -25,12 +28,15 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, RequestAborted
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.core.handlers.exception import convert_exception_to_response
-from django.urls import set_script_prefix, set_urlconf
+from django.urls import ResolverMatch, get_resolver, set_script_prefix, set_urlconf
 from django.utils.module_loading import import_string
 
 from mcp.redact import describe_exception
 
 logger = logging.getLogger("echoserver.handler")
+
+# Distinct (URLconf, path) pairs whose resolution is kept; the MCP paths are a handful.
+MAX_CACHED_MATCHES = 64
 
 
 class BodyTooLarge(Exception):
@@ -62,6 +68,7 @@ def skip_body(receive):
 
 class McpASGIHandler(ASGIHandler):
     def load_middleware(self, is_async: bool = False) -> None:
+        self._matches: dict[tuple[str, str], ResolverMatch] = {}
         self._view_middleware = []
         self._template_response_middleware = []
         self._exception_middleware = []
@@ -74,13 +81,28 @@ class McpASGIHandler(ASGIHandler):
         self._middleware_chain = handler
 
     async def get_response_async(self, request):
-        """Django's, minus ``log_response`` in a thread for every status >= 400: the MCP
-        boundary (mcp.transport.http.guarded) already logs what deserves it, once, redacted.
+        """Django's, minus ``log_response`` in a thread for every status >= 400 (the MCP
+        boundary, mcp.transport.http.guarded, already logs what deserves it, once, redacted)
+        and minus resetting the URLconf to ROOT_URLCONF: ``resolve_request`` sets the MCP one
+        for every request this handler serves.
         """
-        set_urlconf(settings.ROOT_URLCONF)
         response = await self._middleware_chain(request)
         response._resource_closers.append(request.close)
         return response
+
+    def resolve_request(self, request):
+        """Django's, with each MCP path resolved once: the MCP URLconf has no path parameters,
+        so a path always resolves to the same match (views get copies of its kwargs)."""
+        urlconf = request.urlconf
+        set_urlconf(urlconf)
+        key = (urlconf, request.path_info)
+        match = self._matches.get(key)
+        if match is None:
+            match = get_resolver(urlconf).resolve(request.path_info)
+            if len(self._matches) < MAX_CACHED_MATCHES:
+                self._matches[key] = match
+        request.resolver_match = match
+        return match
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -89,6 +111,13 @@ class McpASGIHandler(ASGIHandler):
         await self.handle(scope, receive, send)
 
     async def handle(self, scope, receive, send) -> None:
+        """One exchange, in the server's task: the view runs inline (no task per request);
+        only a streaming response gets a disconnect listener beside it.
+
+        A plain response has nothing to cancel when the client goes away: the MCP views that
+        wait before answering (a POST awaiting its tool) must finish the work anyway (the
+        client may resume), and the server drops what is sent to a closed connection.
+        """
         try:
             body_file = await self.read_body(receive, scope)
         except RequestAborted:
@@ -99,30 +128,35 @@ class McpASGIHandler(ASGIHandler):
             scope["mcp.body_too_large"] = True
             body_file = tempfile.SpooledTemporaryFile(max_size=1024, mode="w+b")
             receive = skip_body(receive)
-        set_script_prefix(get_script_prefix(scope))
+        prefix = get_script_prefix(scope)
+        if prefix != "/":  # "/" is what Django assumes when no prefix was set
+            set_script_prefix(prefix)
         request, error_response_ = self.create_request(scope, body_file)
-        if request is not None:
-            # Resolve against the MCP routes only: a few patterns instead of the whole site.
-            request.urlconf = settings.MCP_URLCONF
         if request is None:
             body_file.close()
             await self.send_response(error_response_, send)
             error_response_.close()
             return
+        # Resolve against the MCP routes only: a few patterns instead of the whole site.
+        request.urlconf = settings.MCP_URLCONF
+        response = await self.run_get_response(request)
+        if response.streaming:
+            await self.stream_response(response, receive, send)
+        else:
+            await self.send_response(response, send)
+        close_quietly(response)
+        body_file.close()
 
-        async def process_request() -> object:
-            response = await self.run_get_response(request)
+    async def stream_response(self, response, receive, send) -> None:
+        """As Django does for every request: stop the stream when the client disconnects."""
+
+        async def sending() -> None:
             try:
                 await self.send_response(response, send)
             except asyncio.CancelledError:
                 pass  # the client went away while we were sending
-            return response
 
-        # As Django does: cancel the view (and its stream) when the client disconnects.
-        tasks = [
-            asyncio.create_task(self.listen_for_disconnect(receive)),
-            asyncio.create_task(process_request()),
-        ]
+        tasks = [asyncio.create_task(self.listen_for_disconnect(receive)), asyncio.create_task(sending())]
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         for task in tasks:
             if task.done():
@@ -136,9 +170,6 @@ class McpASGIHandler(ASGIHandler):
                     await task
                 except asyncio.CancelledError:
                     pass
-        if not tasks[1].cancelled() and tasks[1].exception() is None:
-            close_quietly(tasks[1].result())
-        body_file.close()
 
     async def read_body(self, receive, scope=None):
         limit = settings.MCP_MAX_BODY_BYTES

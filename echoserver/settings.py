@@ -258,7 +258,7 @@ if MCP_STORE == "redis":
     }
 else:
     _mcp_cache = {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "BACKEND": "mcp.store.memory.SessionCache",
         "LOCATION": "mcp-sessions",
         "TIMEOUT": None,
         # The session cap bounds memory; locmem's own culling would drop live sessions.

@@ -57,19 +57,19 @@ async def respond(ctx: Context, request: jsonrpc.Request) -> dict[str, Any]:
     """Run ``request`` and return its response message."""
     handler = METHODS.get(request.method)
     if handler is None:
-        metrics.REQUESTS.labels(method="unknown", outcome="error").inc()
+        metrics.child(metrics.REQUESTS, "unknown", "error").inc()
         return message_for(request.id, MethodNotFound(f"Method not found: {request.method[:100]}"))
     started = time.perf_counter()
     try:
         result = await handler(ctx, request.params)
     except asyncio.CancelledError:
-        metrics.REQUESTS.labels(method=request.method, outcome="cancelled").inc()
+        metrics.child(metrics.REQUESTS, request.method, "cancelled").inc()
         raise
     except Exception as exc:
-        metrics.REQUESTS.labels(method=request.method, outcome="error").inc()
+        metrics.child(metrics.REQUESTS, request.method, "error").inc()
         return message_for(request.id, exc)
-    metrics.REQUESTS.labels(method=request.method, outcome="ok").inc()
-    metrics.REQUEST_SECONDS.labels(method=request.method).observe(time.perf_counter() - started)
+    metrics.child(metrics.REQUESTS, request.method, "ok").inc()
+    metrics.child(metrics.REQUEST_SECONDS, request.method).observe(time.perf_counter() - started)
     return jsonrpc.result(request.id, result)
 
 

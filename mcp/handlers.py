@@ -219,7 +219,7 @@ async def run_tool(ctx: Context, tool: Tool, params: dict[str, Any]) -> dict[str
     result = faults.tool_fault(ctx.faults, ctx.request.marks, tool.name)
     if result is None:
         result = faults.oversize(ctx.faults, ctx.request.marks, await _run_tool(ctx, tool, params))
-    metrics.TOOL_CALLS.labels(tool=tool.name, outcome="error" if result.get("isError") else "ok").inc()
+    metrics.child(metrics.TOOL_CALLS, tool.name, "error" if result.get("isError") else "ok").inc()
     return result
 
 

@@ -6,6 +6,8 @@ Cluster-wide numbers (live sessions) are read from the store at scrape time by
 
 from __future__ import annotations
 
+import functools
+
 from prometheus_client import Counter, Gauge, Histogram
 
 MESSAGES = Counter("mcp_messages_total", "JSON-RPC messages received, by kind", ["kind"])
@@ -34,3 +36,12 @@ OPEN_STREAMS = Gauge(
 FAULTS_INJECTED = Counter(
     "mcp_faults_injected_total", "Faults injected into exchanges (fault profiles), by kind", ["kind"]
 )
+
+
+@functools.lru_cache(maxsize=4096)
+def child(metric: Counter | Gauge | Histogram, *values: str) -> Counter | Gauge | Histogram:
+    """``metric.labels(*values)``, looked up once: ``labels`` validates, locks and builds a key on
+    every call, which the hot path would otherwise pay several times per request. Label values
+    are bounded sets (known methods, registered tools, statuses), so the cache stays small.
+    """
+    return metric.labels(*values)

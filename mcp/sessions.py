@@ -58,11 +58,11 @@ def open_streams(session_id: str) -> int:
 def counted_stream(session_id: str, kind: str) -> Iterator[None]:
     """Count a stream as open for its whole life (``kind`` labels the metric)."""
     _open_streams[session_id] = _open_streams.get(session_id, 0) + 1
-    metrics.OPEN_STREAMS.labels(kind=kind).inc()
+    metrics.child(metrics.OPEN_STREAMS, kind).inc()
     try:
         yield
     finally:
-        metrics.OPEN_STREAMS.labels(kind=kind).dec()
+        metrics.child(metrics.OPEN_STREAMS, kind).dec()
         remaining = _open_streams.get(session_id, 1) - 1
         if remaining > 0:
             _open_streams[session_id] = remaining

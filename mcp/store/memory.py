@@ -17,6 +17,18 @@ from django.core.cache.backends.locmem import LocMemCache
 from mcp.store.base import UPDATABLE, Session, SessionStore, StoreStats
 
 
+class SessionCache(LocMemCache):
+    """The cache backend of the session store (``CACHES[MCP_CACHE_ALIAS]`` in memory mode):
+    LocMemCache without the memcached portability check of every key, which walks each
+    character in Python on every get and set. The store builds its keys from session ids
+    the transport has already checked (1-128 visible ASCII characters) and a few fixed
+    names, and they never leave this process.
+    """
+
+    def validate_key(self, key: str) -> None:
+        return None
+
+
 class MemorySessionStore(SessionStore):
     backend = "memory"
 

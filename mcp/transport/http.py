@@ -43,13 +43,13 @@ def guarded(view: View) -> View:
         try:
             return await view(request, *args, **kwargs)
         except McpError as exc:
-            metrics.HTTP_ERRORS.labels(status=str(exc.status)).inc()
+            metrics.child(metrics.HTTP_ERRORS, str(exc.status)).inc()
             return error_response(exc)
         except StoreUnavailable as exc:
             logger.error("session store unavailable: %s", describe_exception(exc))
             return error_response(ServiceUnavailable("Service Unavailable: the session store is unreachable"))
         except Exception as exc:
-            metrics.HTTP_ERRORS.labels(status="500").inc()
+            metrics.child(metrics.HTTP_ERRORS, "500").inc()
             return error_response(internal_error(exc, request.path, status=500))
 
     return boundary

@@ -82,15 +82,15 @@ async def post(
     ctx = Context(request=info, session=session, store=store, bus=bus)
     ctx.faults = draw
     if isinstance(message, jsonrpc.Notification):
-        metrics.MESSAGES.labels(kind="notification").inc()
+        metrics.child(metrics.MESSAGES, "notification").inc()
         await dispatch.notify(ctx, message)
         return empty_response(202)
     if isinstance(message, jsonrpc.Response):
-        metrics.MESSAGES.labels(kind="response").inc()
+        metrics.child(metrics.MESSAGES, "response").inc()
         await bus.deliver_reply(session.id, message.id, payload)
         return empty_response(202)
 
-    metrics.MESSAGES.labels(kind="request").inc()
+    metrics.child(metrics.MESSAGES, "request").inc()
     stream = RequestStream(
         bus=bus,
         session_id=session.id,
@@ -111,7 +111,7 @@ async def post(
 async def initialize(
     message: jsonrpc.Request, info: RequestInfo, store: SessionStore, bus: Bus, accepts_json: bool
 ) -> HttpResponseBase:
-    metrics.MESSAGES.labels(kind="request").inc()
+    metrics.child(metrics.MESSAGES, "request").inc()
     profile = faults.header_profile(info)
     ctx = Context(request=info, session=None, store=store, bus=bus, request_id=message.id)
     try:
