@@ -25,13 +25,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-PROTOCOL = "MCP-Protocol-Version"
-SESSION = "Mcp-Session-Id"
+from mcp.protocol import ASSUMED_WITHOUT_HEADER, MODERN_VERSIONS, valid_session_id
+from mcp.protocol import PROTOCOL_HEADER as PROTOCOL
+from mcp.protocol import SESSION_HEADER as SESSION
+
 METHOD = "Mcp-Method"
 NAME = "Mcp-Name"
-
-MODERN = "2026-07-28"
-ASSUMED_WITHOUT_HEADER = "2025-03-26"
+MODERN = MODERN_VERSIONS[0]
 HEADER_MISMATCH = -32020
 
 # The body field each named method mirrors into Mcp-Name.
@@ -39,7 +39,6 @@ NAMED_PARAM = {"tools/call": "name", "prompts/get": "name", "resources/read": "u
 
 SENTINEL_PREFIX = "=?base64?"
 SENTINEL_SUFFIX = "?="
-_VISIBLE = re.compile(r"^[\x21-\x7e]{1,128}$")
 _PLAIN = re.compile(r"^[\x20-\x7e]*$")
 SHOWN = 200
 
@@ -59,7 +58,8 @@ def decode_value(value: str) -> str | None:
 
 def encode_value(value: str) -> str:
     """How a client sends ``value`` in a header: plain when it can be, else the Base64 sentinel."""
-    plain = _VISIBLE.match(value) is not None and not value.startswith(SENTINEL_PREFIX)
+    plain = bool(value) and value == value.strip() and _PLAIN.match(value) is not None
+    plain = plain and not value.startswith(SENTINEL_PREFIX)
     return value if plain else SENTINEL_PREFIX + base64.b64encode(value.encode()).decode() + SENTINEL_SUFFIX
 
 
@@ -86,7 +86,7 @@ def session_id_problem(value: str | None) -> str | None:
     """Why an ``Mcp-Session-Id`` is refused before any lookup (HTTP 400), or None."""
     if not value:
         return "Bad Request: Mcp-Session-Id header is required"
-    if not _VISIBLE.match(value):
+    if not valid_session_id(value):
         return "Bad Request: Mcp-Session-Id must be 1-128 visible ASCII characters"
     return None
 
@@ -160,7 +160,7 @@ def verdicts(
     (``meta_version``) or the header says 2026-07-28, else the session era.
     """
     version = headers.get(PROTOCOL.lower())
-    modern = meta_version is not None or version == MODERN
+    modern = meta_version is not None or version in MODERN_VERSIONS
     if modern:
         return _modern(headers, method or "", params, meta_version or version)
     return [

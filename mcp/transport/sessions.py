@@ -18,6 +18,7 @@ from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 
 from mcp import dispatch, handlers, jsonrpc, metrics, sessions
+from mcp import headers as header_rules
 from mcp.bus import OUTBOX, Bus, get_bus, parse_event_id
 from mcp.context import Context, RequestInfo
 from mcp.errors import (
@@ -32,7 +33,7 @@ from mcp.errors import (
 )
 from mcp.faults import inject as faults
 from mcp.faults import state as fault_state
-from mcp.protocol import BATCHES_ONLY_IN, PRIMING_SINCE, valid_session_id
+from mcp.protocol import BATCHES_ONLY_IN, PRIMING_SINCE
 from mcp.responses import empty_response, json_response, sse_response
 from mcp.store import Session, SessionStore, get_store
 from mcp.streams import JsonAnswer, RequestStream
@@ -42,21 +43,21 @@ from mcp.transport.http import admit, classify, parse_accept
 
 def check_protocol_header(request: HttpRequest) -> None:
     """MCP-Protocol-Version, when sent, must be a version this server speaks (400 otherwise)."""
-    version = request.headers.get("MCP-Protocol-Version")
-    if version is not None and version not in settings.MCP_PROTOCOL_VERSIONS_SUPPORTED:
-        raise BadRequest(
-            f"Bad Request: unsupported MCP-Protocol-Version {version[:40]!r}; supported: "
-            + ", ".join(settings.MCP_PROTOCOL_VERSIONS_SUPPORTED)
-        )
+    problem = header_rules.protocol_version_problem(
+        request.headers.get(header_rules.PROTOCOL), settings.MCP_PROTOCOL_VERSIONS_SUPPORTED
+    )
+    if problem:
+        raise BadRequest(problem)
 
 
 async def find_session(request: HttpRequest, info: RequestInfo, store: SessionStore) -> Session:
     """The caller's session: 400 without the header, 404 if unknown, expired or not theirs."""
-    session_id = request.headers.get("Mcp-Session-Id")
+    session_id = request.headers.get(header_rules.SESSION)
     if not session_id:
         raise SessionRequired()
-    if not valid_session_id(session_id):
-        raise BadRequest("Bad Request: Mcp-Session-Id must be 1-128 visible ASCII characters")
+    problem = header_rules.session_id_problem(session_id)
+    if problem:
+        raise BadRequest(problem)
     return await sessions.owned(session_id, info.principal, store, echo_id=True)
 
 
