@@ -1,12 +1,13 @@
 """The injection points: what the transport and the tool runner do with an exchange's draw.
 
-- ``before`` runs once per exchange, right after the session is found: an expired session
+- ``before`` runs once per POST, right after the session is found: an expired session
   (``expire``) answers 404 from then on; ``unauthorized`` answers 401 with a WWW-Authenticate
   challenge; ``httpError`` answers 500, or 503 with Retry-After, before anything is handled
   (so a retry is always safe); ``latency`` waits; ``listChangedBurst`` queues its
   notifications on the session's GET stream. It returns the draw for the later points.
 - ``tool_fault`` / ``oversize`` replace or pad a tools/call result.
-- ``stream`` bends an SSE response (see ``mcp.faults.sse``).
+- ``stream`` bends an SSE response (see ``mcp.faults.sse``); a GET stream draws only these
+  (``before_stream``), from a sequence of its own.
 
 Every fault injected is marked in ``RequestInfo.marks`` (the exchange's traffic record) and
 counted in mcp_faults_injected_total{kind}. All of it acts on the caller's own session only.
@@ -30,7 +31,7 @@ from mcp.errors import BadRequest, HttpError, InternalError, SessionNotFound, Un
 from mcp.faults import sse as fault_sse
 from mcp.faults.draws import Draw
 from mcp.faults.profile import ProfileError
-from mcp.faults.state import from_header, inject, next_draw
+from mcp.faults.state import GETS, from_header, inject, next_draw
 
 if TYPE_CHECKING:
     from mcp.bus import Bus
@@ -91,7 +92,7 @@ def exempt(message: object) -> bool:
 async def before(
     info: RequestInfo, session: Session, store: SessionStore, bus: Bus, message: object = None
 ) -> Draw | None:
-    """Apply the exchange's faults that come before handling; return its draw (None: no faults)."""
+    """Apply a POST's faults that come before handling; return its draw (None: no faults)."""
     refuse_expired(info, session)
     if exempt(message):
         return None
@@ -121,6 +122,12 @@ async def before(
         for _ in range(count):
             await bus.publish(session.id, OUTBOX, jsonrpc.notification(f"notifications/{kind}/list_changed"))
     return draw
+
+
+async def before_stream(info: RequestInfo, session: Session, store: SessionStore) -> Draw | None:
+    """A GET stream's draw: only its stream faults apply (from a sequence of its own)."""
+    refuse_expired(info, session)
+    return await next_draw(store, session, lane=GETS)
 
 
 def tool_fault(draw: Draw | None, marks: list[str], tool: str) -> dict[str, Any] | None:

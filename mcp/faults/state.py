@@ -28,6 +28,8 @@ HEADER = "MCP-Faults"
 STATE_KEY = "faults"
 COUNTERS = "faults"
 SERVER = "server"
+POSTS, GETS = "", "/get"
+LANES = (POSTS, GETS)
 
 
 def max_bytes() -> int:
@@ -62,24 +64,29 @@ def _generation(session: Session) -> str:
 async def set_profile(store: SessionStore, session: Session, profile: dict[str, Any] | None) -> bool:
     """Put ``profile`` (None: clear, overriding MCP_FAULTS too) in force for ``session``.
 
-    The draw sequence starts again at 1. False if the session is gone.
+    The draw sequences start again at 1. False if the session is gone.
     """
     old = _generation(session)
     entry = {"profile": profile, "generation": secrets.token_hex(6)}
     if not await store.set_state(session.id, STATE_KEY, entry):
         return False
     session.state[STATE_KEY] = entry
-    await store.delete_item(session.id, COUNTERS, old)
+    for lane in LANES:
+        await store.delete_item(session.id, COUNTERS, old + lane)
     return True
 
 
-async def next_draw(store: SessionStore, session: Session | None) -> Draw | None:
-    """The faults this exchange of ``session`` gets; None (and no store work) without a profile."""
+async def next_draw(store: SessionStore, session: Session | None, *, lane: str = POSTS) -> Draw | None:
+    """The faults this exchange of ``session`` gets; None (and no store work) without a profile.
+
+    POSTs and GET streams draw from separate sequences (``lane``), so a client's GET stream,
+    opened concurrently with its requests, never shifts the faults its requests get.
+    """
     profile, _ = in_force(session)
     if session is None or is_empty(profile):
         return None
     assert profile is not None
-    index = await store.incr(session.id, COUNTERS, _generation(session))
+    index = await store.incr(session.id, COUNTERS, _generation(session) + lane)
     if index <= 0:
         return None
     return draw(profile, index)

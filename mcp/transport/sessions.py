@@ -177,7 +177,7 @@ async def get(request: HttpRequest) -> HttpResponseBase:
     info = await admit(request)
     store, bus = get_store(), get_bus()
     session = await find_session(request, info, store)
-    draw = await faults.before(info, session, store, bus)
+    draw = await faults.before_stream(info, session, store)
 
     if sessions.open_streams(session.id) >= settings.MCP_MAX_STREAMS_PER_SESSION:
         raise TooManyRequests(
