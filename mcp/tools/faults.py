@@ -35,7 +35,7 @@ SET_FAULTS_SCHEMA: dict[str, Any] = {
             "minimum": 0,
             "maximum": MAX_PREVIEW,
             "default": 0,
-            "description": "Also list the faults of the next N exchanges",
+            "description": "Also list the faults of the first N requests after the profile was set",
         },
     },
     "additionalProperties": False,
@@ -83,6 +83,6 @@ async def set_faults(ctx: Context, args: dict[str, Any]) -> ToolResult:
     count = int(args.get("preview", 0))
     if count and profile:
         report["preview"] = [summary(found) for found in sequence(profile, count)]
-        lines.append(f"Next {count} exchanges:")
+        lines.append(f"The first {count} requests after the profile was set:")
         lines += [f"  {n}: {', '.join(kinds) or '-'}" for n, kinds in enumerate(report["preview"], 1)]
     return ToolResult([text("\n".join(lines))], structured=report)
