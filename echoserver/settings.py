@@ -173,6 +173,18 @@ if MCP_PROTOCOL_VERSION not in MCP_PROTOCOL_VERSIONS_SUPPORTED:
         f"MCP_PROTOCOL_VERSION {MCP_PROTOCOL_VERSION!r} is not in MCP_PROTOCOL_VERSIONS_SUPPORTED"
     )
 
+# The stateless era (2026-07-28) beside the session versions above, on the same /mcp.
+MODERN_PROTOCOL_VERSION = "2026-07-28"
+MCP_STATELESS = env_bool("MCP_STATELESS", True)
+# The HMAC key of requestState (multi round-trip requests); unset: derived from SECRET_KEY.
+MCP_STATE_KEY = env_str("MCP_STATE_KEY")
+# Seconds a requestState (multi round-trip request) stays valid.
+MCP_STATE_TTL = env_float("MCP_STATE_TTL", 900.0, minimum=1.0)
+# Seconds a subscriptions/listen stream lasts before the server ends it with its result.
+MCP_LISTEN_TIMEOUT = env_float("MCP_LISTEN_TIMEOUT", 3600.0, minimum=0.05)
+# Caching hints (ttlMs, cacheScope) on 2026-07-28 list results and resources/read.
+MCP_CACHE_TTL_MS = env_int("MCP_CACHE_TTL_MS", 60_000, minimum=0)
+
 MCP_SERVER_NAME = env_str("MCP_SERVER_NAME", "mcp-echo-stateful-server")
 MCP_TOOLSETS = env_list("MCP_TOOLSETS", ["all"])
 SAMPLE_TOOL_NAME = env_str("SAMPLE_TOOL_NAME")

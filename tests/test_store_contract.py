@@ -270,6 +270,22 @@ class TestSessionStoreContract:
     async def test_ping_answers(self, store: SessionStore) -> None:
         assert await store.ping() is True
 
+    async def test_claim_once_is_true_exactly_once_under_concurrency(self, store: SessionStore) -> None:
+        claims = await asyncio.gather(*(store.claim_once("nonce", "n1", 60) for _ in range(20)))
+        assert claims.count(True) == 1
+        assert await store.claim_once("nonce", "n2", 60) is True
+        assert await store.claim_once("other", "n1", 60) is True  # namespaces are separate
+
+    async def test_a_claim_lapses_after_its_ttl(self, store: SessionStore) -> None:
+        assert await store.claim_once("nonce", "short", 0.2) is True
+        assert await store.claim_once("nonce", "short", 0.2) is False
+        for _ in range(50):  # bounded: the claim must lapse within a few seconds
+            await asyncio.sleep(0.1)
+            if await store.claim_once("nonce", "short", 0.2):
+                break
+        else:
+            pytest.fail("the claim did not lapse after its ttl")
+
 
 @pytest.fixture
 async def raw(redis_url: str) -> AsyncIterator[aioredis.Redis]:  # noqa: F811

@@ -213,6 +213,13 @@ class SessionStore:
         """Live sessions created by ``client`` (principal, else address). O(n) here; override."""
         return sum(1 for s in await self.list(limit=10**9) if (s.principal or s.client_addr) == client)
 
+    async def claim_once(self, namespace: str, key: str, ttl: float) -> bool:
+        """True the first time ``key`` is claimed in ``namespace`` within ``ttl`` seconds, then False.
+
+        Atomic across processes sharing the store (one-time tokens, e.g. requestState nonces).
+        """
+        raise NotImplementedError("subclasses of SessionStore must provide claim_once()")
+
     async def sweep(self) -> list[str]:
         """Delete every session idle past the timeout; return their ids."""
         raise NotImplementedError("subclasses of SessionStore must provide sweep()")

@@ -214,6 +214,10 @@ class MemorySessionStore(SessionStore):
         self._expired_total += len(gone)
         return gone
 
+    async def claim_once(self, namespace: str, key: str, ttl: float) -> bool:
+        # LocMemCache.add is atomic (its lock) and honours the timeout.
+        return bool(self._cache.add(f"once:{namespace}:{key}", True, ttl))
+
     async def ping(self) -> bool:
         return True
 

