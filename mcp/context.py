@@ -8,6 +8,7 @@ asks ``require_session()``, which raises a typed error the client sees.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import os
@@ -20,12 +21,15 @@ from django.conf import settings
 
 from mcp import jsonrpc
 from mcp.bus import OUTBOX
-from mcp.errors import ClientRequestFailed, NoSession
+from mcp.errors import ClientRequestFailed, MissingClientCapability, NoSession
+from mcp.mrtr import InputRequired
 from mcp.protocol import LOG_RANK
 
 if TYPE_CHECKING:
     from mcp.bus import Bus
     from mcp.faults.draws import Draw
+    from mcp.modern import RequestMeta
+    from mcp.mrtr import Inputs
     from mcp.store import Session, SessionStore
     from mcp.streams import RequestStream
 
@@ -92,6 +96,13 @@ class Context:
         # The exchange's injected faults (mcp.faults), for the points past the transport.
         self.faults: Draw | None = None
         self._last_progress: float | None = None
+        # A 2026-07-28 (stateless) request: its _meta, and the inputs its retries carry.
+        self.modern: RequestMeta | None = None
+        self.inputs: Inputs | None = None
+
+    @property
+    def stateless(self) -> bool:
+        return self.modern is not None
 
     @property
     def session_id(self) -> str | None:
@@ -139,13 +150,20 @@ class Context:
         return await self.notify("notifications/progress", params)
 
     def log_enabled(self, level: str) -> bool:
-        threshold = self.session.log_level if self.session else None
-        if threshold is None:
-            return True
+        if self.modern is not None:
+            # 2026-07-28: no notifications/message unless this request asked for a level.
+            threshold = self.modern.log_level
+            if threshold is None:
+                return False
+        else:
+            threshold = self.session.log_level if self.session else None
+            if threshold is None:
+                return True
         return LOG_RANK.get(level, 0) >= LOG_RANK.get(threshold, 0)
 
     async def log(self, level: str, data: Any, logger_name: str | None = None) -> bool:
-        """notifications/message at ``level``, if the session's logging/setLevel allows it."""
+        """notifications/message at ``level``, if logging/setLevel (or the request's
+        ``_meta`` log level, 2026-07-28) allows it."""
         if level not in LOG_RANK:
             raise ValueError(f"unknown log level {level!r}")
         if not self.log_enabled(level):
@@ -166,15 +184,61 @@ class Context:
 
     # --- Server-to-client requests --------------------------------------------------------
 
+    def client_declared(self, capability: str) -> bool:
+        """Whether the client declared ``capability`` (this request's _meta, else the session's)."""
+        if self.modern is not None:
+            return self.modern.declared(capability)
+        return self.session is not None and self.session.has_capability(capability)
+
+    def require_capability(self, capability: str) -> None:
+        """Stop unless the client declared ``capability``: -32021 (HTTP 400) for a stateless
+        request, a tool error (ClientRequestFailed) within a session."""
+        if self.client_declared(capability):
+            return
+        if self.modern is not None:
+            raise MissingClientCapability(capability)
+        raise ClientRequestFailed(f"the client did not declare the {capability!r} capability")
+
+    async def ask_client_all(
+        self, requests: dict[str, tuple[str, dict[str, Any] | None]]
+    ) -> dict[str, dict[str, Any]]:
+        """Several client requests at once, ``{key: (method, params)}``; the answers by key.
+
+        Stateless: one InputRequiredResult asks for every input still missing.
+        """
+        if self.inputs is not None:
+            answers = {
+                key: self.inputs.take(key, method, params) for key, (method, params) in requests.items()
+            }
+            if any(answer is None for answer in answers.values()):
+                raise InputRequired(dict(self.inputs.asked))
+            return {key: answer for key, answer in answers.items() if answer is not None}
+        replies = await asyncio.gather(
+            *(self.ask_client(method, params) for method, params in requests.values())
+        )
+        return dict(zip(requests, replies, strict=True))
+
     async def ask_client(
-        self, method: str, params: dict[str, Any] | None = None, *, timeout: float | None = None
+        self,
+        method: str,
+        params: dict[str, Any] | None = None,
+        *,
+        key: str | None = None,
+        timeout: float | None = None,
     ) -> dict[str, Any]:
         """Send a request to the client and wait for its answer (a POST to any process).
 
         Raises ClientRequestFailed when the client lacks the capability, the request cannot
         be delivered, the client answers with an error, or no answer arrives in time (then
         the request is cancelled with notifications/cancelled).
+
+        Stateless (2026-07-28): the answer comes from the retried request's inputResponses
+        under ``key`` (by default the n-th question of this run); without it the request ends
+        with an InputRequiredResult (``InputRequired``), and a capability the client did not
+        declare is refused with -32021 (``MissingClientCapability``).
         """
+        if self.inputs is not None:
+            return self.inputs.answer(key or self.inputs.next_key(), method, params)
         session = self.session
         if session is None:
             raise ClientRequestFailed(f"{method} needs a session")

@@ -59,18 +59,29 @@ async def respond(ctx: Context, request: jsonrpc.Request) -> dict[str, Any]:
     if handler is None:
         metrics.child(metrics.REQUESTS, "unknown", "error").inc()
         return message_for(request.id, MethodNotFound(f"Method not found: {request.method[:100]}"))
+    try:
+        result = await invoke(ctx, request, handler)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        return message_for(request.id, exc)
+    return jsonrpc.result(request.id, result)
+
+
+async def invoke(ctx: Context, request: jsonrpc.Request, handler: Handler) -> dict[str, Any]:
+    """``handler``'s result for ``request``, counted and timed; its exceptions pass through."""
     started = time.perf_counter()
     try:
         result = await handler(ctx, request.params)
     except asyncio.CancelledError:
         metrics.child(metrics.REQUESTS, request.method, "cancelled").inc()
         raise
-    except Exception as exc:
+    except Exception:
         metrics.child(metrics.REQUESTS, request.method, "error").inc()
-        return message_for(request.id, exc)
+        raise
     metrics.child(metrics.REQUESTS, request.method, "ok").inc()
     metrics.child(metrics.REQUEST_SECONDS, request.method).observe(time.perf_counter() - started)
-    return jsonrpc.result(request.id, result)
+    return result
 
 
 def start(ctx: Context, request: jsonrpc.Request) -> asyncio.Task[None]:

@@ -125,6 +125,56 @@ class ServiceUnavailable(HttpError):
     default_message = "Service Unavailable"
 
 
+# --- The 2026-07-28 (stateless) era refuses a request (the body carries the request's id) ---
+
+
+class InvalidMeta(HttpError):
+    """A required ``_meta`` field is missing or malformed: HTTP 400, -32602."""
+
+    code = jsonrpc.INVALID_PARAMS
+    default_message = "Invalid params: missing or malformed _meta"
+
+
+class HeaderMismatch(HttpError):
+    """A required header is missing, malformed, or disagrees with the body: HTTP 400, -32020."""
+
+    code = -32020
+    default_message = "Header mismatch"
+
+
+class MissingClientCapability(HttpError):
+    """The request needs a capability the client did not declare: HTTP 400, -32021."""
+
+    code = -32021
+
+    def __init__(self, capability: str) -> None:
+        super().__init__(
+            f"Missing required client capability: this request needs {capability!r}, which the "
+            "client did not declare in io.modelcontextprotocol/clientCapabilities",
+            data={"requiredCapabilities": {capability: {}}},
+        )
+
+
+class UnsupportedProtocolVersion(HttpError):
+    """HTTP 400, -32022, naming the versions this server speaks and the one requested."""
+
+    code = -32022
+
+    def __init__(self, requested: str, supported: list[str]) -> None:
+        super().__init__(
+            f"Unsupported protocol version {requested[:40]!r}; supported: {', '.join(supported)}",
+            data={"supported": supported, "requested": requested},
+        )
+
+
+class UnknownMethod(HttpError):
+    """A method this era does not have (unknown, or only in the session era): HTTP 404, -32601."""
+
+    code = jsonrpc.METHOD_NOT_FOUND
+    status = 404
+    default_message = "Method not found"
+
+
 # --- A request failed ----------------------------------------------------------------------
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 
 from echoserver import __version__
-from mcp import metrics, running, tasks
+from mcp import handles, metrics, modern, running, tasks
 from mcp.errors import (
     ClientRequestFailed,
     InvalidParams,
@@ -130,6 +130,21 @@ def initialize_result(version: str) -> dict[str, Any]:
 async def initialize(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     """Negotiate a version and create the session (``ctx.session`` is set afterwards)."""
     version, client_info, client_capabilities = handshake(params)
+    await check_session_limits(ctx)
+    ctx.session = await ctx.store.create(
+        protocol_version=version,
+        client_info=client_info,
+        client_capabilities=client_capabilities,
+        principal=ctx.request.principal,
+        client_addr=ctx.request.client_addr,
+    )
+    logger.info("session %s… created for %s", ctx.session.id[:8], ctx.session.client_name)
+    return initialize_result(version)
+
+
+async def check_session_limits(ctx: Context) -> None:
+    """503 when the store holds MCP_MAX_SESSIONS, or the caller MCP_MAX_SESSIONS_PER_CLIENT
+    (sessions and state handles alike)."""
     stats = await ctx.store.stats()
     if stats.active >= settings.MCP_MAX_SESSIONS:
         raise ServiceUnavailable(
@@ -142,15 +157,6 @@ async def initialize(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
             f"{settings.MCP_MAX_SESSIONS_PER_CLIENT} sessions (MCP_MAX_SESSIONS_PER_CLIENT); "
             "DELETE unused ones"
         )
-    ctx.session = await ctx.store.create(
-        protocol_version=version,
-        client_info=client_info,
-        client_capabilities=client_capabilities,
-        principal=ctx.request.principal,
-        client_addr=ctx.request.client_addr,
-    )
-    logger.info("session %s… created for %s", ctx.session.id[:8], ctx.session.client_name)
-    return initialize_result(version)
 
 
 async def reinitialize(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
@@ -164,6 +170,15 @@ async def reinitialize(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         client_capabilities=client_capabilities,
     )
     return initialize_result(version)
+
+
+async def discover(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    """server/discover (2026-07-28): every version this endpoint speaks, and what it offers."""
+    return {
+        "supportedVersions": modern.supported_versions(),
+        "capabilities": modern.modern_capabilities(server_capabilities(), modern.EXTENSIONS),
+        "instructions": INSTRUCTIONS,
+    }
 
 
 async def ping(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
@@ -234,6 +249,7 @@ async def _run_tool(ctx: Context, tool: Tool, params: dict[str, Any]) -> dict[st
     if problem is not None:
         return ToolResult.error(f"Invalid arguments for {name}: {problem}").to_wire()
     try:
+        await handles.bind(ctx, arguments)
         outcome = await tool.func(ctx, arguments)
     except ToolError as exc:
         return ToolResult.error(str(exc)).to_wire()

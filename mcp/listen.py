@@ -97,7 +97,10 @@ async def messages(
     subscription = get_broadcast().subscribe()
     try:
         await subscription.ready()
-        yield tagged(jsonrpc.notification("notifications/subscriptions/acknowledged", {"notifications": agreed}), subscription_id)
+        yield tagged(
+            jsonrpc.notification("notifications/subscriptions/acknowledged", {"notifications": agreed}),
+            subscription_id,
+        )
         ends = time.monotonic() + settings.MCP_LISTEN_TIMEOUT
         while (left := ends - time.monotonic()) > 0:
             announcement = await subscription.get(min(keepalive, left))

@@ -19,7 +19,7 @@ from typing import Any
 
 from django.conf import settings
 
-from mcp.errors import HttpError
+from mcp.errors import InvalidMeta, UnsupportedProtocolVersion
 from mcp.protocol import LOG_LEVELS
 
 PREFIX = "io.modelcontextprotocol/"
@@ -31,8 +31,8 @@ SERVER_INFO = PREFIX + "serverInfo"
 SUBSCRIPTION_ID = PREFIX + "subscriptionId"
 TASKS_EXTENSION = PREFIX + "tasks"
 
-HEADER_MISMATCH = -32020
-UNSUPPORTED_PROTOCOL_VERSION = -32022
+# Extensions this server offers to 2026-07-28 clients (capabilities.extensions).
+EXTENSIONS: dict[str, Any] = {}
 
 # Results clients may cache (2026-07-28 server/utilities/caching), and for whom.
 CACHE_SCOPES = {
@@ -44,39 +44,6 @@ CACHE_SCOPES = {
     # A resource's contents may be the caller's own (session://, calculator history).
     "resources/read": "private",
 }
-
-
-class InvalidMeta(HttpError):
-    """A required ``_meta`` field is missing or malformed: HTTP 400, -32602."""
-
-    code = -32602
-    default_message = "Invalid params: missing or malformed _meta"
-
-
-class HeaderMismatch(HttpError):
-    """A required header is missing, malformed, or disagrees with the body: HTTP 400, -32020."""
-
-    code = HEADER_MISMATCH
-    default_message = "Header mismatch"
-
-
-class UnsupportedProtocolVersion(HttpError):
-    """HTTP 400, -32022, with the versions this server speaks and the one requested."""
-
-    code = UNSUPPORTED_PROTOCOL_VERSION
-
-    def __init__(self, requested: str) -> None:
-        super().__init__(
-            f"Unsupported protocol version {requested[:40]!r}",
-            data={"supported": supported_versions(), "requested": requested},
-        )
-
-
-class RemovedMethod(HttpError):
-    """A method this era does not have (unknown, or only in the session era): HTTP 404, -32601."""
-
-    code = -32601
-    status = 404
 
 
 def modern_version() -> str:
@@ -117,7 +84,9 @@ def read_meta(params: dict[str, Any]) -> RequestMeta:
     """The request's ``_meta``; InvalidMeta when a required field is missing or mistyped."""
     meta = params.get("_meta")
     if not isinstance(meta, dict):
-        raise InvalidMeta("Invalid params: _meta with the protocol version and client capabilities is required")
+        raise InvalidMeta(
+            "Invalid params: _meta with the protocol version and client capabilities is required"
+        )
     version = meta.get(PROTOCOL_VERSION)
     if not isinstance(version, str) or not version:
         raise InvalidMeta(f"Invalid params: _meta[{PROTOCOL_VERSION!r}] is required")
@@ -135,7 +104,7 @@ def read_meta(params: dict[str, Any]) -> RequestMeta:
 
 def check_version(meta: RequestMeta) -> None:
     if not settings.MCP_STATELESS or meta.protocol_version != modern_version():
-        raise UnsupportedProtocolVersion(meta.protocol_version)
+        raise UnsupportedProtocolVersion(meta.protocol_version, supported_versions())
 
 
 def server_meta() -> dict[str, Any]:

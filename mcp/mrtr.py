@@ -30,10 +30,11 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from django.conf import settings
 
 from mcp import jsonrpc
-from mcp.errors import InvalidParams, McpError
+from mcp.errors import InvalidParams, MissingClientCapability
 
 if TYPE_CHECKING:
     from mcp.store import SessionStore
@@ -52,22 +53,7 @@ MAX_STATE_BYTES = 64 * 1024
 NONCE_NAMESPACE = "mrtr-nonce"
 
 
-class MissingClientCapability(McpError):
-    """The request needs a capability the client did not declare: HTTP 400, -32021."""
-
-    code = -32021
-    status = 400
-    default_message = "Missing required client capability"
-
-    def __init__(self, capability: str) -> None:
-        super().__init__(
-            f"Missing required client capability: this request needs {capability!r}, which the "
-            "client did not declare in io.modelcontextprotocol/clientCapabilities",
-            data={"requiredCapabilities": {capability: {}}},
-        )
-
-
-class InputRequired(Exception):  # noqa: N818 - it is an outcome, not a failure
+class InputRequired(Exception):
     """Raised inside a tool: the request ends with an InputRequiredResult asking for these."""
 
     def __init__(self, requests: dict[str, dict[str, Any]]) -> None:
@@ -170,8 +156,8 @@ def open_state(state: str, *, binding: str, principal: str | None) -> tuple[dict
     if not hmac.compare_digest(given, expected):
         raise _refused("failed its integrity check")
     try:
-        payload = jsonrpc.decode(_unb64(body))
-    except Exception:
+        payload = orjson.loads(_unb64(body))
+    except (ValueError, binascii.Error):
         raise _refused("is malformed") from None
     if not isinstance(payload, dict) or payload.get("v") != STATE_VERSION:
         raise _refused("is malformed")
@@ -216,4 +202,8 @@ async def inputs_for(
 
 def input_required_result(inputs: Inputs) -> dict[str, Any]:
     """The InputRequiredResult for what the tool asked and has no answer to yet."""
-    return {"resultType": "input_required", "inputRequests": dict(inputs.asked), "requestState": inputs.seal()}
+    return {
+        "resultType": "input_required",
+        "inputRequests": dict(inputs.asked),
+        "requestState": inputs.seal(),
+    }

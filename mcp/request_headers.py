@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from mcp.modern import HeaderMismatch
+from mcp.errors import HeaderMismatch
 
 # Which params field Mcp-Name must repeat, per method.
 NAME_SOURCE = {

@@ -59,7 +59,11 @@ def method_definitions(version: str) -> dict[str, str]:
     found: dict[str, str] = {}
     for name, definition in _registry(version).contents(_uri(version))["$defs"].items():
         method = (definition.get("properties") or {}).get("method", {}).get("const")
-        if method and name.endswith(("Request", "Notification")) and not name.startswith(("Client", "Server")):
+        if (
+            method
+            and name.endswith(("Request", "Notification"))
+            and not name.startswith(("Client", "Server"))
+        ):
             found.setdefault(method, name)
     return found
 

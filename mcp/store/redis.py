@@ -358,7 +358,9 @@ class RedisSessionStore(SessionStore):
     async def claim_once(self, namespace: str, key: str, ttl: float) -> bool:
         with unavailable_on_error("claim_once"):
             return bool(
-                await self.redis.set(f"{self.prefix}:once:{namespace}:{key}", b"1", nx=True, px=math.ceil(ttl * 1000))
+                await self.redis.set(
+                    f"{self.prefix}:once:{namespace}:{key}", b"1", nx=True, px=math.ceil(ttl * 1000)
+                )
             )
 
     async def delete(self, session_id: str) -> bool:

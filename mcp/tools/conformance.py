@@ -275,23 +275,36 @@ async def elicitation_enums(ctx: Context, args: dict[str, Any]) -> str:
 
 # --- Tools: schemas -------------------------------------------------------------------------
 
+# SEP-1613 and SEP-2106: $schema, $defs with $anchor, $ref, composition and conditionals.
 JSON_SCHEMA_2020_12: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "type": "object",
     "$defs": {
         "address": {
+            "$anchor": "addressDef",
             "type": "object",
             "properties": {"street": {"type": "string"}, "city": {"type": "string"}},
         }
     },
-    "properties": {"name": {"type": "string"}, "address": {"$ref": "#/$defs/address"}},
+    "properties": {
+        "name": {"type": "string"},
+        "address": {"$ref": "#/$defs/address"},
+        "contactMethod": {"type": "string", "enum": ["phone", "email"]},
+        "phone": {"type": "string"},
+        "email": {"type": "string"},
+    },
+    "allOf": [{"anyOf": [{"required": ["phone"]}, {"required": ["email"]}]}],
+    "if": {"properties": {"contactMethod": {"const": "phone"}}, "required": ["contactMethod"]},
+    "then": {"required": ["phone"]},
+    "else": {"required": ["email"]},
     "additionalProperties": False,
 }
 
 
 @TOOLSET.tool(
     "json_schema_2020_12_tool",
-    "Echo arguments validated by a JSON Schema 2020-12 inputSchema using $schema, $defs and $ref (SEP-1613)",
+    "Echo arguments validated by a JSON Schema 2020-12 inputSchema ($schema, $defs, $anchor, $ref, "
+    "allOf/anyOf, if/then/else: SEP-1613, SEP-2106)",
     JSON_SCHEMA_2020_12,
 )
 async def json_schema_2020_12(ctx: Context, args: dict[str, Any]) -> str:
@@ -405,3 +418,7 @@ async def complete_prompt_arguments(
     return [
         candidate for candidate in COMPLETIONS.get(argument, ()) if candidate.casefold().startswith(prefix)
     ]
+
+
+# The 2026-07-28 scenarios' fixtures join this toolset (they import TOOLSET from here).
+from mcp.tools import conformance_modern  # noqa: E402, F401

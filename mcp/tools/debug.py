@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 
 from echoserver import __version__
+from mcp import handles
 from mcp import headers as mcp_headers
 from mcp.bus import OUTBOX
 from mcp.redact import describe_exception
@@ -40,31 +41,40 @@ TOOLSET = Toolset("debug")
 
 
 def session_tag(ctx: Context) -> str:
-    return f"Session {ctx.session.id[:8]}..." if ctx.session else "no session"
+    return handles.label(ctx)
 
 
 @TOOLSET.tool(
     "echo",
     "Echo back the provided message",
-    {
-        "type": "object",
-        "properties": {"message": {"type": "string", "description": "The message to echo back"}},
-        "required": ["message"],
-        "additionalProperties": False,
-    },
+    handles.with_handle(
+        {
+            "type": "object",
+            "properties": {"message": {"type": "string", "description": "The message to echo back"}},
+            "required": ["message"],
+            "additionalProperties": False,
+        }
+    ),
 )
 async def echo(ctx: Context, args: dict[str, Any]) -> str:
     message = args["message"]
-    if ctx.session is None:
+    scope = await handles.scope(ctx)
+    if scope is None:
         return message
-    await ctx.store.set_state(ctx.session.id, "last_echo", message)
-    return f"[{session_tag(ctx)} from {ctx.session.client_name}] {message}"
+    await ctx.store.set_state(scope.id, "last_echo", message)
+    return f"[{session_tag(ctx)} from {scope.client_name}] {message}"
 
 
-@TOOLSET.tool("replayLastEcho", "Replay the last message that was echoed in this session")
+@TOOLSET.tool(
+    "replayLastEcho",
+    "Replay the last message that was echoed in this session",
+    handles.with_handle({"type": "object", "properties": {}, "additionalProperties": False}),
+)
 async def replay_last_echo(ctx: Context, args: dict[str, Any]) -> str:
     if ctx.session is None:
-        raise ToolError("Session required for replay functionality")
+        raise ToolError(
+            "Session required for replay functionality (without a session: pass the `handle` echo returned)"
+        )
     message = ctx.session.state.get("last_echo")
     if message is None:
         return "No previous echo message found in this session. Use the echo tool first!"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from mcp import jsonrpc
+from mcp import jsonrpc, listen
 from mcp.protocol import LOG_LEVELS
 from mcp.tools.content import text_contents, user_text
 from mcp.tools.registry import ToolError, Toolset
@@ -175,7 +175,8 @@ LIST_KINDS = ("tools", "resources", "prompts")
 @TOOLSET.tool(
     "triggerListChanged",
     "Add or remove this session's dynamic tool, resource or prompt, and send the matching "
-    "notifications/<kind>/list_changed on the session's GET stream",
+    "notifications/<kind>/list_changed on the session's GET stream (without a session: to every "
+    "subscriptions/listen stream that asked for it)",
     {
         "type": "object",
         "properties": {"kind": {"type": "string", "enum": list(LIST_KINDS), "default": "tools"}},
@@ -185,9 +186,15 @@ LIST_KINDS = ("tools", "resources", "prompts")
     annotations={"readOnlyHint": False, "idempotentHint": False, "openWorldHint": False},
 )
 async def trigger_list_changed(ctx: Context, args: dict[str, Any]) -> str:
+    kind = args.get("kind", "tools")
+    if ctx.stateless:
+        # Stateless lists are the same for everyone: announce the change, keep the list.
+        await listen.announce_list_changed(kind)
+        return (
+            f"notifications/{kind}/list_changed sent to every subscriptions/listen stream that asked for it"
+        )
     if ctx.session is None:
         raise ToolError("triggerListChanged needs a session")
-    kind = args.get("kind", "tools")
     flags = dict(ctx.session.state.get("dynamic") or {})
     flags[kind] = not flags.get(kind, False)
     await ctx.store.set_state(ctx.session.id, "dynamic", flags)
@@ -247,7 +254,8 @@ async def counter_resource(ctx: Context, uri: str, params: dict[str, str]) -> li
 @TOOLSET.tool(
     "updateResource",
     "Mark a resource as changed: sends notifications/resources/updated on the session's GET "
-    "stream if the session subscribed to the URI",
+    "stream if the session subscribed to the URI, and to every subscriptions/listen stream "
+    "subscribed to it",
     {
         "type": "object",
         "properties": {"uri": {"type": "string", "maxLength": 2048, "default": "echo://counter"}},
@@ -257,9 +265,10 @@ async def counter_resource(ctx: Context, uri: str, params: dict[str, str]) -> li
     annotations={"readOnlyHint": False, "openWorldHint": False},
 )
 async def update_resource(ctx: Context, args: dict[str, Any]) -> str:
-    if ctx.session is None:
-        raise ToolError("updateResource needs a session")
     uri = args.get("uri", "echo://counter")
+    await listen.announce_resource_updated(uri)
+    if ctx.session is None:
+        return f"{uri} updated; notifications/resources/updated sent to the listen streams subscribed to it"
     if uri == "echo://counter":
         await ctx.store.set_state(ctx.session.id, "updates", int(ctx.session.state.get("updates", 0)) + 1)
     if await ctx.store.get_item(ctx.session.id, "subscriptions", uri) is None:

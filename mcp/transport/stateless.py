@@ -1,33 +1,143 @@
 """The 2026-07-28 era of ``/mcp``: stateless requests (no session, ``_meta`` on every request).
 
-Not served yet: a modern request is refused with 400, naming the versions this server speaks.
+HTTP rules of this era, in the order they are checked (each refusal echoes the request's id):
+
+1. one JSON-RPC message per POST (no batches); notifications are accepted (202);
+2. ``MCP-Protocol-Version`` header present (-32020), ``_meta`` with the protocol version and
+   client capabilities (-32602), header equal to ``_meta``'s version (-32020), a version this
+   server speaks (-32022 with ``data.supported``/``data.requested``), all HTTP 400;
+3. ``Mcp-Method`` equal to the body's method (-32020), then the method must exist in this era
+   (HTTP 404, -32601), then ``Mcp-Name`` and a tool's ``Mcp-Param-*`` headers (-32020);
+4. ``subscriptions/listen`` answers a long-lived SSE stream (``mcp.listen``); any other request
+   runs in a task of its own, answered in JSON or, once it sends a message before its result,
+   SSE. Closing the response cancels the request. No session is ever looked up or minted.
+
+GET and DELETE carrying a 2026-07-28 header get 405: there is no session to stream or end.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 
-from mcp.context import RequestInfo
-from mcp.errors import BadRequest, MethodNotAllowed
-
-
-def _unsupported() -> BadRequest:
-    return BadRequest(
-        "Bad Request: unsupported MCP-Protocol-Version '2026-07-28'; supported: "
-        + ", ".join(settings.MCP_PROTOCOL_VERSIONS_SUPPORTED)
-    )
+from mcp import jsonrpc, listen, metrics, modern, request_headers, sse, stateless
+from mcp.bus import get_bus
+from mcp.context import Context, RequestInfo
+from mcp.errors import BadRequest, HeaderMismatch, HttpError, McpError, MethodNotAllowed, message_for
+from mcp.protocol import PROTOCOL_HEADER
+from mcp.responses import empty_response, json_response, sse_response
+from mcp.store import get_store
+from mcp.streams import JsonAnswer
+from mcp.tools import get_registry
+from mcp.transport.http import classify
+from mcp.transport.live import LiveStream
 
 
 async def post(
     request: HttpRequest, info: RequestInfo, payload: Any, accepts_json: bool, accepts_sse: bool
 ) -> HttpResponseBase:
-    raise _unsupported()
+    if not isinstance(payload, dict):
+        raise BadRequest("Bad Request: 2026-07-28 requests are single JSON-RPC messages (no batches)")
+    message = classify(payload)
+    if isinstance(message, jsonrpc.Notification):
+        metrics.MESSAGES.labels(kind="notification").inc()
+        return empty_response(202)
+    if isinstance(message, jsonrpc.Response):
+        raise BadRequest("Bad Request: a 2026-07-28 server sends no requests, so it takes no responses")
+    metrics.MESSAGES.labels(kind="request").inc()
+    ctx = Context(request=info, session=None, store=get_store(), bus=get_bus(), request_id=message.id)
+    try:
+        ctx.modern = admit(request, message)
+        meta = message.params.get("_meta")
+        ctx.meta = meta if isinstance(meta, dict) else {}
+        if message.method == stateless.LISTEN:
+            return listen_response(message)
+        await stateless.prepare(ctx, message)
+    except McpError as exc:
+        exc.request_id = message.id
+        raise
+    return await run(ctx, message, accepts_json, accepts_sse)
+
+
+def admit(request: HttpRequest, message: jsonrpc.Request) -> modern.RequestMeta:
+    """The request's ``_meta``, once every rule of this era's headers and envelope holds."""
+    header = request.headers.get(PROTOCOL_HEADER)
+    if header is None:
+        raise HeaderMismatch("Header mismatch: the MCP-Protocol-Version header is required")
+    meta = modern.read_meta(message.params)
+    if header.strip() != meta.protocol_version:
+        raise HeaderMismatch("Header mismatch: MCP-Protocol-Version differs from _meta's protocol version")
+    modern.check_version(meta)
+    headers = request.headers.get
+    request_headers.check_method(headers, message.method)
+    stateless.check_method(message.method)
+    request_headers.check_name(headers, message.method, message.params)
+    name = message.params.get("name")
+    if message.method == "tools/call" and isinstance(name, str):
+        tool = get_registry().get(name)
+        if tool is not None:
+            request_headers.check_params(headers, tool.input_schema, message.params.get("arguments"))
+    return meta
+
+
+async def run(
+    ctx: Context, message: jsonrpc.Request, accepts_json: bool, accepts_sse: bool
+) -> HttpResponseBase:
+    stream = LiveStream(accepts_json=accepts_json, accepts_sse=accepts_sse)
+    ctx.stream = stream
+    task = asyncio.create_task(answer(ctx, message, stream))
+    try:
+        decided = await stream.decided
+    except BaseException:
+        if not task.done():
+            task.cancel()
+        raise
+    if isinstance(decided, JsonAnswer):
+        return json_response(decided.message)
+    return sse_response(stream.events(task))
+
+
+async def answer(ctx: Context, message: jsonrpc.Request, stream: LiveStream) -> None:
+    try:
+        response = await stateless.answer(ctx, message)
+    except asyncio.CancelledError:
+        await stream.finish(None)
+        raise
+    except HttpError as exc:
+        exc.request_id = message.id
+        if not stream.refuse(exc):
+            await stream.finish(message_for(message.id, exc))
+        return
+    await stream.finish(response)
+
+
+def listen_response(message: jsonrpc.Request) -> HttpResponseBase:
+    from mcp.handlers import server_capabilities
+
+    capabilities = modern.modern_capabilities(server_capabilities(), {})
+    agreed = listen.honoured(message.params.get("notifications"), capabilities)
+    return sse_response(listen_events(message.id, agreed))
+
+
+async def listen_events(subscription_id: jsonrpc.RequestId, agreed: dict[str, Any]) -> AsyncIterator[bytes]:
+    metrics.OPEN_STREAMS.labels(kind="listen").inc()
+    try:
+        keepalive = settings.MCP_KEEPALIVE_INTERVAL
+        async for item in listen.messages(subscription_id, agreed, keepalive=keepalive):
+            yield sse.comment() if item is None else sse.event(jsonrpc.encode(item))
+    finally:
+        metrics.OPEN_STREAMS.labels(kind="listen").dec()
 
 
 async def other(request: HttpRequest) -> HttpResponseBase:
     """GET and DELETE have no meaning without sessions."""
-    raise MethodNotAllowed(headers={"Allow": "POST"})
+    raise MethodNotAllowed(
+        "Method Not Allowed: 2026-07-28 has no session stream to GET or DELETE; use "
+        "subscriptions/listen for notifications",
+        headers={"Allow": "POST"},
+    )

@@ -117,3 +117,21 @@ def har_validator() -> Path:
 def conformance_suite() -> tuple[Path, Path]:
     """(Node 22 binary, conformance CLI entry point)."""
     return _setup(deps.conformance)
+
+
+@pytest.fixture(scope="session")
+def conformance_next_suite() -> tuple[Path, Path]:
+    """Node 22 and the 0.2.0 pre-release conformance CLI (2026-07-28 scenarios)."""
+    return _setup(deps.conformance_next)
+
+
+@pytest.fixture(scope="session")
+def modern_python_sdk() -> Path:
+    """The python of the SDK 2.x virtualenv (a 2026-07-28 client)."""
+    return _setup(deps.modern_python_sdk_venv)
+
+
+@pytest.fixture(scope="session")
+def modern_node_clients() -> Path:
+    """node_modules with @modelcontextprotocol/client 2.x and the Inspector CLI."""
+    return _setup(deps.modern_node_clients)

@@ -71,15 +71,29 @@ def read_results(out: Path) -> list[Scenario]:
     return scenarios
 
 
-def test_official_conformance_suite(
-    server_factory, conformance_suite: tuple[Path, Path], tmp_path: Path
-) -> None:
-    node22, cli = conformance_suite
-    server: LiveServer = server_factory()
+@dataclass
+class SuiteRun:
+    command: list[str]
+    scenarios: list[Scenario]
+    returncode: int
+    output: str
+
+    def report(self) -> list[Scenario]:
+        """Print one line per scenario; the failed ones."""
+        failed = [scenario for scenario in self.scenarios if not scenario.passed]
+        print(f"\nconformance: {' '.join(self.command[2:])}")
+        for scenario in self.scenarios:
+            print(scenario.line())
+        print(f"{len(self.scenarios) - len(failed)} passed, {len(failed)} failed (scenarios)")
+        return failed
+
+
+def run_suite(node: Path, cli: Path, server: LiveServer, args: list[str], tmp_path: Path) -> SuiteRun:
+    """Run the conformance CLI against ``server`` with ``args``; its per-scenario results."""
     out = tmp_path / "results"
     out.mkdir()
     log = tmp_path / "conformance.log"
-    command = [str(node22), str(cli), "server", "--url", server.mcp_url, "--suite", "all", "-o", str(out)]
+    command = [str(node), str(cli), "server", "--url", server.mcp_url, *args, "-o", str(out)]
     with log.open("w") as handle:
         try:
             done = subprocess.run(
@@ -94,27 +108,31 @@ def test_official_conformance_suite(
         except subprocess.TimeoutExpired:
             pytest.fail(f"the conformance suite did not finish within {SUITE_TIMEOUT:.0f}s; log: {log}")
     output = log.read_text(errors="replace")
-
     scenarios = read_results(out)
     assert scenarios, (
         f"no checks.json under {out} (exit code {done.returncode}); tool output:\n{output[-4000:]}\n"
         f"server log:\n{server.log()}"
     )
-    failed = [scenario for scenario in scenarios if not scenario.passed]
-    print(f"\nconformance: {' '.join(command[2:])}")
-    for scenario in scenarios:
-        print(scenario.line())
-    print(f"{len(scenarios) - len(failed)} passed, {len(failed)} failed (scenarios)")
+    return SuiteRun(command, scenarios, done.returncode, output)
 
+
+def test_official_conformance_suite(
+    server_factory, conformance_suite: tuple[Path, Path], tmp_path: Path
+) -> None:
+    node22, cli = conformance_suite
+    run = run_suite(node22, cli, server_factory(), ["--suite", "all"], tmp_path)
+    failed = run.report()
     if failed:
         pytest.fail(
-            f"{len(failed)} of {len(scenarios)} conformance scenarios failed:\n"
+            f"{len(failed)} of {len(run.scenarios)} conformance scenarios failed:\n"
             + "\n".join(f"  {scenario.name}: {scenario.first_failure()}" for scenario in failed),
             pytrace=False,
         )
-    assert len(scenarios) >= MIN_SCENARIOS, f"only {len(scenarios)} scenarios ran:\n{output[-4000:]}"
+    assert len(run.scenarios) >= MIN_SCENARIOS, (
+        f"only {len(run.scenarios)} scenarios ran:\n{run.output[-4000:]}"
+    )
     # The tool agrees: it exits non-zero when any check failed.
-    assert done.returncode == 0, f"no failures, yet the tool exited {done.returncode}:\n{output[-3000:]}"
+    assert run.returncode == 0, f"no failures, yet the tool exited {run.returncode}:\n{run.output[-3000:]}"
 
 
 def test_results_are_read_per_scenario(tmp_path: Path) -> None:

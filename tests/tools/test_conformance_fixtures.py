@@ -191,28 +191,36 @@ async def test_json_schema_2020_12_tool_keeps_its_schema_verbatim(session):
     tools = {
         tool["name"]: tool for tool in await all_pages(session, "tools/list", "tools", "ListToolsResult")
     }
-    assert tools["json_schema_2020_12_tool"]["inputSchema"] == {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
+    schema = tools["json_schema_2020_12_tool"]["inputSchema"]
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert schema["$defs"]["address"] == {
+        "$anchor": "addressDef",
         "type": "object",
-        "$defs": {
-            "address": {
-                "type": "object",
-                "properties": {"street": {"type": "string"}, "city": {"type": "string"}},
-            }
-        },
-        "properties": {"name": {"type": "string"}, "address": {"$ref": "#/$defs/address"}},
-        "additionalProperties": False,
+        "properties": {"street": {"type": "string"}, "city": {"type": "string"}},
     }
+    assert schema["properties"]["address"] == {"$ref": "#/$defs/address"}
+    assert schema["allOf"] == [{"anyOf": [{"required": ["phone"]}, {"required": ["email"]}]}]
+    assert schema["if"] == {
+        "properties": {"contactMethod": {"const": "phone"}},
+        "required": ["contactMethod"],
+    }
+    assert (schema["then"], schema["else"]) == ({"required": ["phone"]}, {"required": ["email"]})
+    assert schema["additionalProperties"] is False
 
 
 async def test_json_schema_2020_12_tool_validates_through_defs(session):
-    arguments = {"name": "Ada", "address": {"street": "1 Main St", "city": "London"}}
+    arguments = {"name": "Ada", "address": {"street": "1 Main St", "city": "London"}, "email": "a@b.c"}
     text = only_text(await call(session, "json_schema_2020_12_tool", arguments))
     assert orjson.loads(text.partition(": ")[2]) == arguments
-    wrong = await call(session, "json_schema_2020_12_tool", {"address": {"city": 7}})
+    wrong = await call(session, "json_schema_2020_12_tool", {"address": {"city": 7}, "email": "a@b.c"})
     assert wrong["isError"] is True
-    extra = await call(session, "json_schema_2020_12_tool", {"nickname": "x"})
+    extra = await call(session, "json_schema_2020_12_tool", {"nickname": "x", "email": "a@b.c"})
     assert extra["isError"] is True
+    # if/then/else: contactMethod "phone" needs a phone; allOf/anyOf: a phone or an email at all.
+    no_phone = await call(session, "json_schema_2020_12_tool", {"contactMethod": "phone", "email": "a@b.c"})
+    assert no_phone["isError"] is True
+    nothing = await call(session, "json_schema_2020_12_tool", {"name": "Ada"})
+    assert nothing["isError"] is True
 
 
 # --- Content types ----------------------------------------------------------------------------

@@ -1,0 +1,79 @@
+"""State handles: what a session's state scope becomes for clients without sessions.
+
+A 2026-07-28 request may not rely on earlier requests, so the tools that keep state (the
+last echo, the calculator history) keep it under an explicit, server-minted *handle* that the
+client passes back as the ``handle`` argument. A handle is a record in the session store
+(protocol version 2026-07-28), so it has exactly a session's guarantees: an unguessable id,
+expiry after ``MCP_SESSION_TIMEOUT`` idle seconds, the same limits, and the principal it was
+minted for (in ``MCP_AUTH=jwt`` mode another subject's handle is not found). Within a session
+the session itself is the scope and ``handle`` is ignored.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+
+from mcp import sessions
+from mcp.errors import SessionNotFound
+from mcp.protocol import valid_session_id
+from mcp.tools.registry import ToolError
+
+if TYPE_CHECKING:
+    from mcp.context import Context
+    from mcp.store import Session
+
+ARGUMENT = "handle"
+SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "maxLength": 128,
+    "description": (
+        "Clients without a session (2026-07-28): the state handle an earlier call returned, to "
+        "keep working on the same state. Omit it to get a new one; ignored within a session."
+    ),
+}
+
+
+def with_handle(input_schema: dict[str, Any]) -> dict[str, Any]:
+    """``input_schema`` plus the optional ``handle`` argument."""
+    return {**input_schema, "properties": {**input_schema.get("properties", {}), ARGUMENT: SCHEMA}}
+
+
+async def bind(ctx: Context, arguments: dict[str, Any]) -> None:
+    """Make the handle named in ``arguments`` this stateless request's state scope."""
+    handle = arguments.get(ARGUMENT)
+    if ctx.session is not None or not ctx.stateless or not isinstance(handle, str):
+        return
+    if not valid_session_id(handle):
+        raise ToolError("Unknown or expired handle")
+    try:
+        ctx.session = await sessions.owned(handle, ctx.request.principal, ctx.store, echo_id=False)
+    except SessionNotFound:
+        raise ToolError("Unknown or expired handle: call without `handle` to get a new one") from None
+
+
+async def scope(ctx: Context) -> Session | None:
+    """The request's state scope: its session or bound handle, else (stateless) a new handle."""
+    if ctx.session is not None or not ctx.stateless or ctx.modern is None:
+        return ctx.session
+    from mcp.handlers import check_session_limits
+
+    await check_session_limits(ctx)
+    ctx.session = await ctx.store.create(
+        protocol_version=settings.MODERN_PROTOCOL_VERSION,
+        client_info=ctx.modern.client_info,
+        client_capabilities=ctx.modern.capabilities,
+        principal=ctx.request.principal,
+        client_addr=ctx.request.client_addr,
+    )
+    return ctx.session
+
+
+def label(ctx: Context) -> str:
+    """How a tool names its state scope: the session (short) or the handle (whole: reuse it)."""
+    if ctx.session is None:
+        return "no session"
+    if ctx.stateless:
+        return f"handle {ctx.session.id}"
+    return f"Session {ctx.session.id[:8]}..."

@@ -1,0 +1,135 @@
+"""The stateless era's streams against real uvicorn processes: subscriptions/listen (acknowledged
+first, only the requested types, tagged, ended by the server with its result), a list change
+made through node B reaching a listener on node A over Redis, and a request cancelled when the
+client closes its stream."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import secrets
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.live import HTTP_TIMEOUT, LiveServer, SseStream, open_stream
+from tests.modern_client import modern_headers, modern_post, modern_result, request_meta
+from tests.redis_server import redis_url  # noqa: F401
+from tests.schema_check import assert_modern_valid
+
+pytestmark = pytest.mark.e2e
+
+SUBSCRIPTION_ID = "io.modelcontextprotocol/subscriptionId"
+PROMPTLY = 5.0
+
+
+def listen_request(request_id: int, **notifications: Any) -> dict[str, Any]:
+    params = {"notifications": notifications, "_meta": request_meta()}
+    return {"jsonrpc": "2.0", "id": request_id, "method": "subscriptions/listen", "params": params}
+
+
+def open_listen(http: httpx.AsyncClient, request_id: int, **notifications: Any):
+    body = listen_request(request_id, **notifications)
+    headers = modern_headers("subscriptions/listen", body["params"])
+    return open_stream(http, "POST", "/mcp", json=body, headers=headers)
+
+
+async def next_message(stream: SseStream) -> dict[str, Any]:
+    message = await stream.next_message(PROMPTLY)
+    return assert_modern_valid(message)
+
+
+async def trigger(http: httpx.AsyncClient, tool: str) -> None:
+    modern_result(await modern_post(http, "tools/call", {"name": tool, "arguments": {}}), "tools/call")
+
+
+async def test_listen_acknowledges_then_delivers_only_requested_changes(server_factory):
+    server: LiveServer = server_factory()
+    async with (
+        httpx.AsyncClient(base_url=server.url, timeout=HTTP_TIMEOUT) as http,
+        open_listen(http, 41, toolsListChanged=True, resourceSubscriptions=["test://watched-resource"]) as (
+            response,
+            stream,
+        ),
+    ):
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        assert "mcp-session-id" not in response.headers
+        ack = await next_message(stream)
+        assert ack["method"] == "notifications/subscriptions/acknowledged"
+        assert ack["params"]["_meta"][SUBSCRIPTION_ID] == 41
+        assert ack["params"]["notifications"] == {
+            "toolsListChanged": True,
+            "resourceSubscriptions": ["test://watched-resource"],
+        }
+        await trigger(http, "test_trigger_prompt_change")  # not requested: never delivered
+        await trigger(http, "test_trigger_tool_change")
+        changed = await next_message(stream)
+        assert changed["method"] == "notifications/tools/list_changed"
+        assert changed["params"]["_meta"][SUBSCRIPTION_ID] == 41
+        update = {"name": "updateResource", "arguments": {"uri": "test://watched-resource"}}
+        modern_result(await modern_post(http, "tools/call", update), "tools/call")
+        updated = await next_message(stream)
+        assert updated["method"] == "notifications/resources/updated"
+        assert updated["params"]["uri"] == "test://watched-resource"
+        assert updated["params"]["_meta"][SUBSCRIPTION_ID] == 41
+
+
+async def test_the_server_ends_a_subscription_with_its_result(server_factory):
+    server: LiveServer = server_factory(MCP_LISTEN_TIMEOUT=1.5)
+    async with (
+        httpx.AsyncClient(base_url=server.url, timeout=HTTP_TIMEOUT) as http,
+        open_listen(http, 7, promptsListChanged=True) as (_, stream),
+    ):
+        assert (await next_message(stream))["method"] == "notifications/subscriptions/acknowledged"
+        items = await stream.wait_end(PROMPTLY)
+        messages = [item.message for item in items if item.message is not None]
+        assert len(messages) == 1, messages
+        done = assert_modern_valid(messages[0], "SubscriptionsListenResult")
+        assert done["id"] == 7
+        assert done["result"]["resultType"] == "complete"
+        assert done["result"]["_meta"][SUBSCRIPTION_ID] == 7
+
+
+async def test_a_change_made_on_node_b_reaches_a_listener_on_node_a(server_factory, redis_url):  # noqa: F811
+    env = {"REDIS_URL": redis_url, "MCP_REDIS_PREFIX": f"st{secrets.token_hex(4)}"}
+    node_a, node_b = server_factory(**env), server_factory(**env)
+    async with (
+        httpx.AsyncClient(base_url=node_a.url, timeout=HTTP_TIMEOUT) as http_a,
+        httpx.AsyncClient(base_url=node_b.url, timeout=HTTP_TIMEOUT) as http_b,
+    ):
+        assert (await http_a.get("/health")).json()["store"] == "redis"
+        async with open_listen(http_a, 3, toolsListChanged=True, promptsListChanged=True) as (_, stream):
+            assert (await next_message(stream))["method"] == "notifications/subscriptions/acknowledged"
+            await trigger(http_b, "test_trigger_prompt_change")
+            changed = await next_message(stream)
+            assert changed["method"] == "notifications/prompts/list_changed"
+            assert changed["params"]["_meta"][SUBSCRIPTION_ID] == 3
+
+
+async def cancelled_calls(http: httpx.AsyncClient) -> float:
+    metrics = (await http.get("/metrics")).text
+    pattern = r'^mcp_requests_total\{method="tools/call",outcome="cancelled"\} (\S+)$'
+    match = re.search(pattern, metrics, re.MULTILINE)
+    return float(match.group(1)) if match else 0.0
+
+
+async def test_closing_a_request_stream_cancels_the_request(server_factory):
+    server: LiveServer = server_factory()
+    async with httpx.AsyncClient(base_url=server.url, timeout=HTTP_TIMEOUT) as http:
+        before = await cancelled_calls(http)
+        params = {"name": "slowEcho", "arguments": {"message": "never", "seconds": 60}}
+        params["_meta"] = {**request_meta(), "progressToken": "p1"}
+        body = {"jsonrpc": "2.0", "id": 9, "method": "tools/call", "params": params}
+        headers = modern_headers("tools/call", params)
+        async with open_stream(http, "POST", "/mcp", json=body, headers=headers) as (response, stream):
+            assert response.headers["content-type"].startswith("text/event-stream")
+            progress = await next_message(stream)
+            assert progress["method"] == "notifications/progress"
+        for _ in range(50):  # bounded: the server notices the hang-up within a few seconds
+            if await cancelled_calls(http) > before:
+                break
+            await asyncio.sleep(0.2)
+        else:
+            pytest.fail(f"the request was not cancelled after its stream closed:\n{server.log()}")
