@@ -26,8 +26,8 @@ if TYPE_CHECKING:
 
 ARGUMENT = "handle"
 SCHEMA: dict[str, Any] = {
+    # No maxLength: a flat schema keeps the hot path's quick argument check (bind() checks it).
     "type": "string",
-    "maxLength": 128,
     "description": (
         "Clients without a session (2026-07-28): the state handle an earlier call returned, to "
         "keep working on the same state. Omit it to get a new one; ignored within a session."

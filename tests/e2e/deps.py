@@ -8,7 +8,7 @@
   TypeScript ``@modelcontextprotocol/client`` 2.x and the Inspector CLI
   (``tests/e2e/clients/modern-node``);
 - the official conformance suite and the Node 22 it needs: 0.1.16 (``tests/e2e/conformance``)
-  and the 0.2.0 pre-release with the 2026-07-28 scenarios (``tests/e2e/conformance-next``).
+  and the 0.2.0 pre-release with the 2026-07-28 scenarios (``tests/e2e/conformance-next``);
 - har-validator, which checks HAR exports against the HAR 1.2 schema (``tests/e2e/har``).
 
 Each install is skipped when a marker written after the last successful install matches
