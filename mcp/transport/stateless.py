@@ -45,11 +45,11 @@ async def post(
         raise BadRequest("Bad Request: 2026-07-28 requests are single JSON-RPC messages (no batches)")
     message = classify(payload)
     if isinstance(message, jsonrpc.Notification):
-        metrics.MESSAGES.labels(kind="notification").inc()
+        metrics.child(metrics.MESSAGES, "notification").inc()
         return empty_response(202)
     if isinstance(message, jsonrpc.Response):
         raise BadRequest("Bad Request: a 2026-07-28 server sends no requests, so it takes no responses")
-    metrics.MESSAGES.labels(kind="request").inc()
+    metrics.child(metrics.MESSAGES, "request").inc()
     ctx = Context(request=info, session=None, store=get_store(), bus=get_bus(), request_id=message.id)
     try:
         ctx.modern = admit(request, message)
@@ -125,13 +125,13 @@ def listen_response(message: jsonrpc.Request) -> HttpResponseBase:
 
 
 async def listen_events(subscription_id: jsonrpc.RequestId, agreed: dict[str, Any]) -> AsyncIterator[bytes]:
-    metrics.OPEN_STREAMS.labels(kind="listen").inc()
+    metrics.child(metrics.OPEN_STREAMS, "listen").inc()
     try:
         keepalive = settings.MCP_KEEPALIVE_INTERVAL
         async for item in listen.messages(subscription_id, agreed, keepalive=keepalive):
             yield sse.comment() if item is None else sse.event(jsonrpc.encode(item))
     finally:
-        metrics.OPEN_STREAMS.labels(kind="listen").dec()
+        metrics.child(metrics.OPEN_STREAMS, "listen").dec()
 
 
 async def other(request: HttpRequest) -> HttpResponseBase:
