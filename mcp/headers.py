@@ -1,30 +1,30 @@
 """The MCP request headers and the rules that bind them to the body and the session (pure).
 
-One implementation for the two readers of these rules: the transport, which refuses a request
-that breaks one (``*_problem`` and ``modern_mismatch`` return the refusal's message, or None),
-and the header verdicts (printHeader, the traffic export), which explain to a gateway author
-whether each header agrees with the body and the session and what this server would answer.
+One implementation per rule, shared by the transport, which refuses a request that breaks
+one, and by the header verdicts (printHeader, the traffic exports), which explain to a
+gateway author whether each header agrees with the body and the session and what this server
+would answer:
 
-Rules by era:
-- Session era (2024-11-05 .. 2025-11-25): ``MCP-Protocol-Version`` must be a supported version
-  when present (absent: the server assumes 2025-03-26); ``Mcp-Session-Id`` is required after
-  ``initialize`` and must be 1-128 visible ASCII characters naming the caller's live session;
-  ``Mcp-Method`` and ``Mcp-Name`` are not used.
-- 2026-07-28 (stateless): ``MCP-Protocol-Version`` equal to the ``_meta`` version, ``Mcp-Method``
-  equal to the body's method and, for tools/call, prompts/get and resources/read, ``Mcp-Name``
-  equal to ``params.name`` / ``params.uri`` (a value may be sent as ``=?base64?…?=``); a
-  missing or mismatched header is HTTP 400 with -32020. ``Mcp-Session-Id`` is ignored.
+- session era (2024-11-05 .. 2025-11-25), here: ``MCP-Protocol-Version`` must be a supported
+  version when present (absent: the server assumes 2025-03-26); ``Mcp-Session-Id`` is required
+  after ``initialize`` and must be 1-128 visible ASCII characters naming the caller's live
+  session; ``Mcp-Method`` and ``Mcp-Name`` are not used;
+- 2026-07-28 (stateless): ``mcp.request_headers`` (``Mcp-Method`` equal to the body's method,
+  ``Mcp-Name`` to the named param, ``=?base64?…?=`` values; -32020, HTTP 400), which the
+  verdicts call as the stateless transport does; ``MCP-Protocol-Version`` equal to the
+  ``_meta`` version; ``Mcp-Session-Id`` ignored.
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mcp import request_headers
+from mcp.errors import HeaderMismatch
 from mcp.protocol import ASSUMED_WITHOUT_HEADER, MODERN_VERSIONS, valid_session_id
 from mcp.protocol import PROTOCOL_HEADER as PROTOCOL
 from mcp.protocol import SESSION_HEADER as SESSION
@@ -32,28 +32,12 @@ from mcp.protocol import SESSION_HEADER as SESSION
 METHOD = "Mcp-Method"
 NAME = "Mcp-Name"
 MODERN = MODERN_VERSIONS[0]
-HEADER_MISMATCH = -32020
-
-# The body field each named method mirrors into Mcp-Name.
-NAMED_PARAM = {"tools/call": "name", "prompts/get": "name", "resources/read": "uri"}
+REFUSED_MODERN = "HTTP 400 -32020"
 
 SENTINEL_PREFIX = "=?base64?"
 SENTINEL_SUFFIX = "?="
 _PLAIN = re.compile(r"^[\x20-\x7e]*$")
 SHOWN = 200
-
-
-def decode_value(value: str) -> str | None:
-    """A header value as the body would hold it: the ``=?base64?…?=`` sentinel decoded (strict
-    Base64 of UTF-8), a plain printable-ASCII value as is; None when it is neither.
-    """
-    if value.startswith(SENTINEL_PREFIX) and value.endswith(SENTINEL_SUFFIX) and len(value) >= 11:
-        encoded = value[len(SENTINEL_PREFIX) : -len(SENTINEL_SUFFIX)]
-        try:
-            return base64.b64decode(encoded, validate=True).decode("utf-8")
-        except (binascii.Error, ValueError):
-            return None
-    return value if _PLAIN.match(value) else None
 
 
 def encode_value(value: str) -> str:
@@ -63,13 +47,27 @@ def encode_value(value: str) -> str:
     return value if plain else SENTINEL_PREFIX + base64.b64encode(value.encode()).decode() + SENTINEL_SUFFIX
 
 
-def named_value(method: str | None, params: Mapping[str, Any] | None) -> str | None:
-    """What ``Mcp-Name`` must carry for ``method`` (None when the method has no name header)."""
-    field = NAMED_PARAM.get(method or "")
-    if field is None:
-        return None
-    value = (params or {}).get(field)
-    return value if isinstance(value, str) else ""
+def _getter(headers: Mapping[str, str]) -> request_headers.Headers:
+    return lambda name: headers.get(name.lower())
+
+
+def mirror_problem(
+    headers: Mapping[str, str], header: str, method: str, params: Mapping[str, Any] | None
+) -> str | None:
+    """What the 2026-07-28 rule (``mcp.request_headers``) says of ``Mcp-Method`` or ``Mcp-Name``."""
+    try:
+        if header == METHOD:
+            request_headers.check_method(_getter(headers), method)
+        else:
+            request_headers.check_name(_getter(headers), method, dict(params or {}))
+    except HeaderMismatch as exc:
+        return exc.message
+    return None
+
+
+def named_param(method: str | None) -> str | None:
+    """The params field ``Mcp-Name`` repeats for ``method`` (None: the method has no name header)."""
+    return request_headers.NAME_SOURCE.get(method or "")
 
 
 # --- Refusals (the transport raises on these) ---------------------------------------------------
@@ -88,34 +86,6 @@ def session_id_problem(value: str | None) -> str | None:
         return "Bad Request: Mcp-Session-Id header is required"
     if not valid_session_id(value):
         return "Bad Request: Mcp-Session-Id must be 1-128 visible ASCII characters"
-    return None
-
-
-def modern_mismatch(
-    headers: Mapping[str, str], method: str, params: Mapping[str, Any] | None, meta_version: str | None
-) -> str | None:
-    """Why a 2026-07-28 request's headers do not match its body (HTTP 400, -32020), or None.
-
-    ``headers`` has lower-case names.
-    """
-    version = headers.get(PROTOCOL.lower())
-    if version is None:
-        return f"Header mismatch: {PROTOCOL} is required"
-    if meta_version is not None and version != meta_version:
-        return f"Header mismatch: {PROTOCOL} {version[:40]!r} differs from _meta's {meta_version[:40]!r}"
-    sent_method = headers.get(METHOD.lower())
-    if sent_method is None:
-        return f"Header mismatch: {METHOD} is required"
-    if decode_value(sent_method) != method:
-        return f"Header mismatch: {METHOD} {sent_method[:100]!r} differs from the body's {method[:100]!r}"
-    expected = named_value(method, params)
-    if expected is None:
-        return None
-    sent_name = headers.get(NAME.lower())
-    if sent_name is None:
-        return f"Header mismatch: {NAME} is required for {method}"
-    if decode_value(sent_name) != expected:
-        return f"Header mismatch: {NAME} {sent_name[:100]!r} differs from the body's {expected[:100]!r}"
     return None
 
 
@@ -166,8 +136,8 @@ def verdicts(
     return [
         _session_version(version, supported, session_version, method),
         _session_id(headers.get(SESSION.lower()), session_id, method),
-        _unused(METHOD, headers.get(METHOD.lower()), method),
-        _unused_name(headers.get(NAME.lower()), method, params),
+        _mirror(METHOD, headers, method or "", params, modern=False),
+        _mirror(NAME, headers, method or "", params, modern=False),
     ]
 
 
@@ -215,57 +185,38 @@ def _session_id(sent: str | None, session_id: str | None, method: str | None) ->
     return Verdict(SESSION, sent, True, "names this live session")
 
 
-def _unused(header: str, sent: str | None, method: str | None) -> Verdict:
+def _mirror(
+    header: str, headers: Mapping[str, str], method: str, params: Mapping[str, Any] | None, *, modern: bool
+) -> Verdict:
+    """``Mcp-Method`` / ``Mcp-Name`` against the body, by the 2026-07-28 rule itself."""
+    sent = headers.get(header.lower())
+    if header == NAME and named_param(method) is None:
+        return Verdict(NAME, sent, None, f"not defined for {method}")
+    problem = mirror_problem(headers, header, method, params)
+    if modern:
+        if problem:
+            return Verdict(header, sent, False, problem.removeprefix("Header mismatch: "), REFUSED_MODERN)
+        return Verdict(header, sent, True, "matches the body")
     if sent is None:
-        return Verdict(header, None, None, f"not used before {MODERN}; required from {MODERN} (-32020)")
-    agrees = decode_value(sent) == method
-    where = "matches the body's method" if agrees else f"differs from the body's {str(method)[:100]!r}"
-    return Verdict(header, sent, agrees, f"{where}; ignored in a session (a {MODERN} request is checked)")
-
-
-def _unused_name(sent: str | None, method: str | None, params: Mapping[str, Any] | None) -> Verdict:
-    expected = named_value(method, params)
-    if expected is None:
-        note = f"not defined for {method}" if sent is not None else f"not used for {method}"
-        return Verdict(NAME, sent, None, note)
-    if sent is None:
-        return Verdict(NAME, None, None, f"not used before {MODERN}; required for {method} from {MODERN}")
-    agrees = decode_value(sent) == expected
-    where = "matches the body" if agrees else f"differs from the body's {expected[:100]!r}"
-    return Verdict(NAME, sent, agrees, f"{where}; ignored in a session (a {MODERN} request is checked)")
+        return Verdict(header, None, None, f"not used before {MODERN}; required there ({REFUSED_MODERN})")
+    where = f"a {MODERN} request would be refused: {problem}" if problem else "matches the body"
+    return Verdict(header, sent, problem is None, f"ignored in a session; {where}")
 
 
 def _modern(
     headers: Mapping[str, str], method: str, params: Mapping[str, Any] | None, meta_version: str | None
 ) -> list[Verdict]:
-    refused = "HTTP 400 -32020"
-    found: list[Verdict] = []
     version = headers.get(PROTOCOL.lower())
     if version is None:
-        found.append(Verdict(PROTOCOL, None, False, "required", refused))
-    elif meta_version is not None and version != meta_version:
-        found.append(Verdict(PROTOCOL, version, False, f"differs from _meta's {meta_version!r}", refused))
+        protocol = Verdict(PROTOCOL, None, False, "required", REFUSED_MODERN)
+    elif meta_version is not None and version.strip() != meta_version:
+        protocol = Verdict(PROTOCOL, version, False, f"differs from _meta's {meta_version!r}", REFUSED_MODERN)
     else:
-        found.append(Verdict(PROTOCOL, version, True, "matches _meta's protocol version"))
-    sent_session = headers.get(SESSION.lower())
-    found.append(Verdict(SESSION, sent_session, None, f"ignored in {MODERN} (no sessions, none minted)"))
-    sent_method = headers.get(METHOD.lower())
-    if sent_method is None:
-        found.append(Verdict(METHOD, None, False, "required", refused))
-    elif decode_value(sent_method) != method:
-        found.append(
-            Verdict(METHOD, sent_method, False, f"differs from the body's {method[:100]!r}", refused)
-        )
-    else:
-        found.append(Verdict(METHOD, sent_method, True, "matches the body's method"))
-    expected = named_value(method, params)
-    sent_name = headers.get(NAME.lower())
-    if expected is None:
-        found.append(Verdict(NAME, sent_name, None, f"not defined for {method}"))
-    elif sent_name is None:
-        found.append(Verdict(NAME, None, False, f"required for {method}", refused))
-    elif decode_value(sent_name) != expected:
-        found.append(Verdict(NAME, sent_name, False, f"differs from the body's {expected[:100]!r}", refused))
-    else:
-        found.append(Verdict(NAME, sent_name, True, "matches the body"))
-    return found
+        protocol = Verdict(PROTOCOL, version, True, "matches _meta's protocol version")
+    session = Verdict(SESSION, headers.get(SESSION.lower()), None, f"ignored in {MODERN} (no sessions)")
+    return [
+        protocol,
+        session,
+        _mirror(METHOD, headers, method, params, modern=True),
+        _mirror(NAME, headers, method, params, modern=True),
+    ]

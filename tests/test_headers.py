@@ -5,28 +5,15 @@ from __future__ import annotations
 import pytest
 
 from mcp import headers as rules
+from mcp import request_headers
+from mcp.errors import HeaderMismatch
 
 SUPPORTED = ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"]
 
 
-@pytest.mark.parametrize(
-    "value, decoded",
-    [
-        ("tools/call", "tools/call"),
-        ("=?base64?SGVsbG8sIOS4lueVjA==?=", "Hello, 世界"),
-        ("=?base64?%%%?=", None),
-        ("=?base64?/w==?=", None),
-        ("line\nbreak", None),
-        ("héllo", None),
-    ],
-)
-def test_header_values_decode_plain_or_base64_sentinel(value, decoded):
-    assert rules.decode_value(value) == decoded
-
-
 @pytest.mark.parametrize("value", ["echo", "Hello, 世界", " padded ", "=?base64?x?=", ""])
 def test_encode_then_decode_gives_the_value_back(value):
-    assert rules.decode_value(rules.encode_value(value)) == value
+    assert request_headers.decode_value(rules.encode_value(value), "Mcp-Name") == value
 
 
 def test_session_era_refusals():
@@ -47,21 +34,33 @@ def modern_headers(**extra):
 
 
 @pytest.mark.parametrize(
-    "headers, problem",
+    "headers, verdict",
     [
-        (modern_headers(), None),
-        (modern_headers(mcp_name=rules.encode_value("echo")), None),
-        (modern_headers(mcp_protocol_version=None), "MCP-Protocol-Version is required"),
-        (modern_headers(mcp_protocol_version="2025-11-25"), "differs from _meta"),
-        (modern_headers(mcp_method=None), "Mcp-Method is required"),
-        (modern_headers(mcp_method="tools/list"), "Mcp-Method 'tools/list' differs"),
-        (modern_headers(mcp_name=None), "Mcp-Name is required for tools/call"),
-        (modern_headers(mcp_name="printHeader"), "Mcp-Name 'printHeader' differs"),
+        (modern_headers(), (True, True, True)),
+        (modern_headers(mcp_name=rules.encode_value("héllo")), (True, True, False)),
+        (modern_headers(mcp_protocol_version=None), (False, True, True)),
+        (modern_headers(mcp_protocol_version="2025-11-25"), (False, True, True)),
+        (modern_headers(mcp_method=None), (True, False, True)),
+        (modern_headers(mcp_method="tools/list"), (True, False, True)),
+        (modern_headers(mcp_name=None), (True, True, False)),
+        (modern_headers(mcp_name="=?base64?%%%?="), (True, True, False)),
     ],
 )
-def test_modern_mismatch(headers, problem):
-    found = rules.modern_mismatch(headers, "tools/call", {"name": "echo"}, "2026-07-28")
-    assert found == problem if problem is None else problem in found
+def test_modern_verdicts_follow_the_stateless_transports_own_checks(headers, verdict):
+    found = rules.verdicts(
+        headers, method="tools/call", params={"name": "echo"}, supported=SUPPORTED, meta_version="2026-07-28"
+    )
+    version, _, method, name = found
+    assert (version.agrees, method.agrees, name.agrees) == verdict
+    for v in (version, method, name):
+        assert (v.refusal == "HTTP 400 -32020") == (v.agrees is False)
+    # The verdict is the transport's own check (mcp.request_headers), message and all.
+    expected = None
+    try:
+        request_headers.check_name(lambda n: headers.get(n.lower()), "tools/call", {"name": "echo"})
+    except HeaderMismatch as exc:
+        expected = exc.message.removeprefix("Header mismatch: ")
+    assert (name.note if name.agrees is False else None) == expected
 
 
 def test_verdicts_in_a_session_say_what_is_ignored_and_what_is_refused():
@@ -82,7 +81,7 @@ def test_verdicts_in_a_session_say_what_is_ignored_and_what_is_refused():
     assert found["Mcp-Method"].agrees is False and "ignored in a session" in found["Mcp-Method"].note
     assert (
         found["Mcp-Name"].agrees is None
-        and "required for tools/call from 2026-07-28" in found["Mcp-Name"].note
+        and "required there (HTTP 400 -32020)" in found["Mcp-Name"].note
     )
 
 
@@ -100,6 +99,7 @@ def test_verdicts_for_a_modern_request_name_the_refusal():
         ("Mcp-Method", True, None),
         ("Mcp-Name", False, "HTTP 400 -32020"),
     ]
+    assert "needs the Mcp-Name header" in found[3].note
 
 
 async def test_print_header_shows_the_verdicts(session):
@@ -109,8 +109,8 @@ async def test_print_header_shows_the_verdicts(session):
     section = text[text.index("MCP HEADER VERDICTS:") :]
     assert "✅ MCP-Protocol-Version: '2025-11-25': matches the version the session negotiated" in section
     assert f"✅ Mcp-Session-Id: '{session.session_id}': names this live session" in section
-    assert "✅ Mcp-Method: 'tools/call': matches the body's method; ignored in a session" in section
-    assert "✅ Mcp-Name: 'printHeader': matches the body" in section
+    assert "✅ Mcp-Method: 'tools/call': ignored in a session; matches the body" in section
+    assert "✅ Mcp-Name: 'printHeader': ignored in a session; matches the body" in section
 
 
 async def test_print_header_flags_a_version_the_session_did_not_negotiate(session):
