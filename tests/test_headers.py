@@ -79,10 +79,7 @@ def test_verdicts_in_a_session_say_what_is_ignored_and_what_is_refused():
     assert "negotiated 2025-11-25" in found["MCP-Protocol-Version"].note
     assert found["Mcp-Session-Id"].agrees is True
     assert found["Mcp-Method"].agrees is False and "ignored in a session" in found["Mcp-Method"].note
-    assert (
-        found["Mcp-Name"].agrees is None
-        and "required there (HTTP 400 -32020)" in found["Mcp-Name"].note
-    )
+    assert found["Mcp-Name"].agrees is None and "required there (HTTP 400 -32020)" in found["Mcp-Name"].note
 
 
 def test_verdicts_for_a_modern_request_name_the_refusal():

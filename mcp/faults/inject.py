@@ -29,8 +29,8 @@ from mcp import auth, jsonrpc, sessions
 from mcp.bus import OUTBOX
 from mcp.errors import BadRequest, HttpError, InternalError, SessionNotFound, Unauthorized
 from mcp.faults import sse as fault_sse
-from mcp.faults.draws import Draw
-from mcp.faults.profile import ProfileError
+from mcp.faults.draws import Draw, draw
+from mcp.faults.profile import ProfileError, is_empty
 from mcp.faults.state import GETS, from_header, inject, next_draw
 
 if TYPE_CHECKING:
@@ -89,6 +89,39 @@ def exempt(message: object) -> bool:
     )
 
 
+async def _refuse_or_wait(info: RequestInfo, draw: Draw) -> None:
+    """401, 500 or 503 instead of handling the request, or the latency before it."""
+    if draw.unauthorized:
+        inject(info.marks, "unauthorized")
+        raise Unauthorized(
+            f"Unauthorized: the access token expired ({NOTE})",
+            headers={"WWW-Authenticate": _challenge()},
+        )
+    if draw.http_status is not None:
+        inject(info.marks, f"http_{draw.http_status}")
+        raise InjectedHttpError(draw.http_status, draw.retry_after)
+    if draw.latency_ms:
+        inject(info.marks, "latency")
+        await asyncio.sleep(draw.latency_ms / 1000)
+
+
+async def before_stateless(info: RequestInfo, message: jsonrpc.Request) -> Draw | None:
+    """A 2026-07-28 request's faults: its own ``MCP-Faults`` header (else MCP_FAULTS), drawn at
+    the index of its JSON-RPC id (a positive integer; 1 otherwise), so a client numbering its
+    requests 1, 2, 3... gets the same faults in the same order every run. There is no session:
+    ``expire`` and ``listChangedBurst`` do not apply.
+    """
+    if exempt(message):
+        return None
+    profile = header_profile(info) or settings.MCP_FAULTS
+    if is_empty(profile):
+        return None
+    index = message.id if isinstance(message.id, int) and message.id > 0 else 1
+    found = draw(profile, index)
+    await _refuse_or_wait(info, found)
+    return found
+
+
 async def before(
     info: RequestInfo, session: Session, store: SessionStore, bus: Bus, message: object = None
 ) -> Draw | None:
@@ -104,18 +137,7 @@ async def before(
         await store.set_state(session.id, EXPIRED, True)
         await sessions.release(session.id, bus)
         raise SessionNotFound(headers={"Mcp-Session-Id": session.id})
-    if draw.unauthorized:
-        inject(info.marks, "unauthorized")
-        raise Unauthorized(
-            f"Unauthorized: the access token expired ({NOTE})",
-            headers={"WWW-Authenticate": _challenge()},
-        )
-    if draw.http_status is not None:
-        inject(info.marks, f"http_{draw.http_status}")
-        raise InjectedHttpError(draw.http_status, draw.retry_after)
-    if draw.latency_ms:
-        inject(info.marks, "latency")
-        await asyncio.sleep(draw.latency_ms / 1000)
+    await _refuse_or_wait(info, draw)
     if draw.burst is not None:
         count, kind = draw.burst
         inject(info.marks, "list_changed_burst")

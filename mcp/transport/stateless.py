@@ -29,6 +29,7 @@ from mcp import jsonrpc, listen, metrics, modern, request_headers, sse, stateles
 from mcp.bus import get_bus
 from mcp.context import Context, RequestInfo
 from mcp.errors import BadRequest, HeaderMismatch, HttpError, McpError, MethodNotAllowed, message_for
+from mcp.faults import inject as faults
 from mcp.protocol import PROTOCOL_HEADER
 from mcp.responses import empty_response, json_response, sse_response
 from mcp.store import get_store
@@ -58,6 +59,7 @@ async def post(
         if message.method == stateless.LISTEN:
             return listen_response(message)
         await stateless.prepare(ctx, message)
+        ctx.faults = await faults.before_stateless(info, message)
     except McpError as exc:
         exc.request_id = message.id
         raise
@@ -99,7 +101,7 @@ async def run(
         raise
     if isinstance(decided, JsonAnswer):
         return json_response(decided.message)
-    return sse_response(stream.events(task))
+    return sse_response(faults.stream(stream.events(task), ctx.faults, ctx.request.marks, "post"))
 
 
 async def answer(ctx: Context, message: jsonrpc.Request, stream: LiveStream) -> None:
