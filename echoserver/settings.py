@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "corsheaders",
     "django_prometheus",
+    "mcp.oauth.apps.OAuthConfig",
 ]
 
 # The full chain, for the admin, the status page and /metrics.
@@ -228,8 +229,12 @@ MCP_FAULTS = env_parsed(
 
 # --- OAuth 2.1 resource-server mode ----------------------------------------------------------
 
-MCP_AUTH = env_choice("MCP_AUTH", "none", ("none", "jwt"))
+MCP_AUTH = env_choice("MCP_AUTH", "none", ("none", "jwt", "embedded"))
 MCP_RESOURCE_URL = env_str("MCP_RESOURCE_URL")
+if MCP_AUTH == "embedded" and not MCP_RESOURCE_URL:
+    _host = env_str("MCP_ECHO_HOST", "127.0.0.1")
+    _host = "127.0.0.1" if _host in ("0.0.0.0", "::") else _host
+    MCP_RESOURCE_URL = f"http://{_host}:{env_int('MCP_ECHO_PORT', 3000, minimum=1)}/mcp"
 MCP_JWT_SECRET = env_str("MCP_JWT_SECRET")
 MCP_JWT_PUBLIC_KEY_FILE = env_str("MCP_JWT_PUBLIC_KEY_FILE")
 MCP_JWKS_URL = env_str("MCP_JWKS_URL")
@@ -240,6 +245,35 @@ MCP_JWT_AUDIENCE = env_str("MCP_JWT_AUDIENCE", MCP_RESOURCE_URL)
 MCP_JWT_LEEWAY = env_int("MCP_JWT_LEEWAY", 30, minimum=0)
 MCP_AUTHORIZATION_SERVERS = env_list("MCP_AUTHORIZATION_SERVERS", [])
 MCP_REQUIRED_SCOPES = env_list("MCP_REQUIRED_SCOPES", [])
+# --- Embedded OAuth 2.1 authorization server (MCP_AUTH=embedded; mcp/oauth/) -----------------
+# The same process issues the tokens that the resource-server code above verifies.
+MCP_OAUTH_ISSUER = env_str("MCP_OAUTH_ISSUER").rstrip("/")
+MCP_OAUTH_SIGNING_KEY_FILE = env_str("MCP_OAUTH_SIGNING_KEY_FILE", str(DATA_DIR / "oauth-signing-key.pem"))
+MCP_OAUTH_ACCESS_TOKEN_TTL = env_int("MCP_OAUTH_ACCESS_TOKEN_TTL", 3600, minimum=1)
+MCP_OAUTH_REFRESH_TOKEN_TTL = env_int("MCP_OAUTH_REFRESH_TOKEN_TTL", 30 * 86400, minimum=1)
+MCP_OAUTH_CODE_TTL = env_int("MCP_OAUTH_CODE_TTL", 600, minimum=1, maximum=600)
+MCP_OAUTH_CONSENT = env_choice("MCP_OAUTH_CONSENT", "page", ("page", "auto"))
+MCP_OAUTH_SUBJECT = env_str("MCP_OAUTH_SUBJECT", "demo-user")
+MCP_OAUTH_STEP_UP_SCOPE = env_str("MCP_OAUTH_STEP_UP_SCOPE", "mcp:elevated")
+MCP_OAUTH_STEP_UP_TOOLS = env_list("MCP_OAUTH_STEP_UP_TOOLS", [])
+MCP_OAUTH_MISBEHAVIOURS = env_list("MCP_OAUTH_MISBEHAVIOURS", [])
+MCP_OAUTH_DCR = env_bool("MCP_OAUTH_DCR", True)
+MCP_OAUTH_CIMD_ALLOWED_HOSTS = env_list("MCP_OAUTH_CIMD_ALLOWED_HOSTS", [])
+MCP_OAUTH_CIMD_CACHE_SECONDS = env_int("MCP_OAUTH_CIMD_CACHE_SECONDS", 300, minimum=0)
+if MCP_AUTH == "embedded":
+    from urllib.parse import urlsplit as _urlsplit
+
+    _resource = _urlsplit(MCP_RESOURCE_URL)
+    MCP_OAUTH_ISSUER = MCP_OAUTH_ISSUER or f"{_resource.scheme}://{_resource.netloc}"
+    # Embedded mode is jwt mode pointed at our own issuer; its key is read locally, never fetched.
+    MCP_JWT_ISSUER = MCP_OAUTH_ISSUER
+    MCP_JWT_SECRET = MCP_JWKS_URL = MCP_JWT_PUBLIC_KEY_FILE = ""
+    MCP_JWT_ALGORITHMS = ["RS256"]
+    MCP_AUTHORIZATION_SERVERS = [MCP_OAUTH_ISSUER]
+    MCP_REQUIRED_SCOPES = env_list("MCP_REQUIRED_SCOPES", ["mcp:tools"])
+    from mcp.oauth.misbehaviours import parse_all as _parse_misbehaviours
+
+    _parse_misbehaviours(MCP_OAUTH_MISBEHAVIOURS, "MCP_OAUTH_MISBEHAVIOURS")
 if MCP_AUTH == "jwt":
     if not MCP_RESOURCE_URL:
         raise ImproperlyConfigured("MCP_AUTH=jwt needs MCP_RESOURCE_URL (the canonical URL of /mcp)")
@@ -304,5 +338,7 @@ LOGGING = {
         "echoserver": {"level": "DEBUG" if MCP_ECHO_DEBUG else "INFO", "propagate": True},
         # Django would log every 4xx from the admin side with request details.
         "django.request": {"level": "ERROR", "propagate": True},
+        # Authlib logs issued tokens at DEBUG.
+        "authlib": {"level": "WARNING", "propagate": True},
     },
 }

@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("django_prometheus.urls")),
     path("", include("mcp.urls")),
     path("", include("mcp.auth_urls")),
+    path("", include("mcp.oauth.urls")),
 ]

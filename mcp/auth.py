@@ -1,4 +1,8 @@
-"""OAuth 2.1 resource-server mode (MCP_AUTH=jwt): a bearer JWT verified on every request.
+"""OAuth 2.1 resource-server mode (MCP_AUTH=jwt or embedded): a bearer JWT verified on every request.
+
+MCP_AUTH=embedded is jwt mode pointed at this process's own authorization server
+(``mcp.oauth``): its public key is read locally (never fetched over HTTP), the issuer is
+MCP_OAUTH_ISSUER, and a token revoked there is refused at once (``mcp.oauth.revocation``).
 
 Guarantees of ``authenticate``:
 
@@ -91,6 +95,7 @@ class Config:
     jwks_url: str | None
     jwks_cache_seconds: int
     required_scopes: tuple[str, ...]
+    embedded: bool = False
 
 
 def current_config() -> Config:
@@ -106,6 +111,7 @@ def current_config() -> Config:
         jwks_url=settings.MCP_JWKS_URL or None,
         jwks_cache_seconds=settings.MCP_JWKS_CACHE_SECONDS,
         required_scopes=tuple(settings.MCP_REQUIRED_SCOPES or ()),
+        embedded=settings.MCP_AUTH == "embedded",
     )
 
 
@@ -162,13 +168,20 @@ def _quoted(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def challenge(config: Config, *, error: str | None = None, description: str | None = None) -> str:
+def challenge(
+    config: Config,
+    *,
+    error: str | None = None,
+    description: str | None = None,
+    scopes: tuple[str, ...] | None = None,
+) -> str:
     """A ``WWW-Authenticate: Bearer`` value (RFC 6750 section 3, RFC 9728 section 5.1)."""
     params: list[str] = []
     if error:
         params.append(f"error={_quoted(error)}")
-    if config.required_scopes:
-        params.append(f"scope={_quoted(' '.join(config.required_scopes))}")
+    scopes = config.required_scopes if scopes is None else scopes
+    if scopes:
+        params.append(f"scope={_quoted(' '.join(scopes))}")
     params.append(f"resource_metadata={_quoted(resource_metadata_url(config.resource_url))}")
     if description:
         params.append(f"error_description={_quoted(description)}")
@@ -377,7 +390,12 @@ class Verifier:
 def verifier_for(config: Config) -> Verifier:
     if not config.resource_url:
         raise ImproperlyConfigured("MCP_AUTH=jwt needs MCP_RESOURCE_URL (the canonical URL of /mcp)")
-    public_key = load_public_key(config.public_key_file) if config.public_key_file else None
+    if config.embedded:
+        from mcp.oauth import keys
+
+        public_key = keys.public_key()
+    else:
+        public_key = load_public_key(config.public_key_file) if config.public_key_file else None
     implied: set[str] = set()
     if config.secret:
         implied.update(HMAC_ALGORITHMS)
@@ -473,6 +491,11 @@ async def verify(token: str, config: Config) -> dict[str, Any]:
         raise InvalidToken("the token lacks the required 'aud' claim")
     if not audience_matches(claims["aud"], config.audience):
         raise InvalidToken("the token was not issued for this resource (audience mismatch)")
+    if config.embedded:
+        from mcp.oauth import revocation
+
+        if await revocation.is_revoked(claims.get("jti")):
+            raise InvalidToken("the token has been revoked")
     return claims
 
 
@@ -527,3 +550,34 @@ async def authenticate(info: RequestInfo) -> None:
         )
     info.principal = principal
     info.auth = claims
+
+
+def check_step_up(info: RequestInfo, tool: str) -> None:
+    """Embedded mode: 403 insufficient_scope when ``tool`` needs the step-up scope.
+
+    A tool needs it when MCP_OAUTH_STEP_UP_TOOLS names it, or when the token's
+    ``mcp_step_up_tools`` claim (the step_up misbehaviour, signed by our own authorization
+    server) does. The challenge asks for the scopes the token has plus the step-up scope, so
+    a client that re-authorizes with it keeps what it had (MCP 2025-11-25, scope challenges).
+    """
+    if settings.MCP_AUTH != "embedded" or info.auth is None:
+        return
+    claimed = info.auth.get("mcp_step_up_tools")
+    tools = set(settings.MCP_OAUTH_STEP_UP_TOOLS)
+    if isinstance(claimed, list):
+        tools.update(item for item in claimed if isinstance(item, str))
+    scope = settings.MCP_OAUTH_STEP_UP_SCOPE
+    granted = granted_scopes(info.auth)
+    if tool not in tools or scope in granted:
+        return
+    config = current_config()
+    wanted = tuple(dict.fromkeys([*config.required_scopes, *sorted(granted), scope]))
+    description = f"the tool {tool[:100]!r} needs the scope {scope}"
+    raise Forbidden(
+        f"Forbidden: {description}",
+        headers={
+            "WWW-Authenticate": challenge(
+                config, error="insufficient_scope", description=description, scopes=wanted
+            )
+        },
+    )

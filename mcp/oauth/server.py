@@ -1,0 +1,390 @@
+"""The embedded authorization server: Authlib's grants and endpoints over this app's models.
+
+Authlib does the protocol (request validation, client authentication, PKCE, the JWT access
+token of RFC 9068, RFC 7591 registration, RFC 7009 revocation); this module only stores and
+finds things, binds the RFC 8707 resource into ``aud``, and applies the misbehaviours of
+``mcp.oauth.misbehaviours``. Guarantees beyond Authlib's:
+
+- PKCE is required and only S256 is accepted (a missing method, or "plain", is refused).
+- A ``resource`` that is not this server's MCP_RESOURCE_URL is refused (invalid_target); the
+  token's ``aud`` is the resource of the authorization, never a client-supplied string.
+- An authorization code and a refresh token are each redeemed at most once, atomically;
+  presenting a redeemed code again revokes the tokens issued from it (OAuth 2.1 4.1.3).
+- Refresh tokens rotate: each refresh returns a new one and revokes the old.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+import jwt
+from authlib.common.security import generate_token
+from authlib.integrations.django_oauth2 import AuthorizationServer
+from authlib.oauth2.base import OAuth2Error
+from authlib.oauth2.rfc6749 import grants
+from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
+from authlib.oauth2.rfc6749.util import scope_to_list
+from authlib.oauth2.rfc7009 import RevocationEndpoint
+from authlib.oauth2.rfc7591 import ClientRegistrationEndpoint
+from authlib.oauth2.rfc7591.errors import InvalidRedirectURIError
+from authlib.oauth2.rfc7636 import CodeChallenge
+from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator
+from django.conf import settings
+from django.db import models, transaction
+from django.utils import timezone
+
+from mcp.auth import canonical_uri
+from mcp.oauth import keys, revocation
+from mcp.oauth.metadata import server_metadata
+from mcp.oauth.misbehaviours import has, step_up_tools
+from mcp.oauth.models import AuthorizationCode, Client, Token, digest
+from mcp.oauth.policy import is_acceptable_redirect_uri
+from mcp.redact import mask
+
+WRONG_AUDIENCE = "https://wrong-audience.invalid/mcp"
+STEP_UP_CLAIM = "mcp_step_up_tools"
+CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+
+
+class InvalidTargetError(OAuth2Error):
+    """RFC 8707 section 2: the requested resource is not one this server issues tokens for."""
+
+    error = "invalid_target"
+
+
+@dataclass(slots=True)
+class Grantee:
+    """Whom a token is for (Authlib's "user"): the subject, the resource, the misbehaviours."""
+
+    subject: str
+    resource: str
+    misbehaviours: list[str] = field(default_factory=list)
+    first: bool = True
+    grant: AuthorizationCode | None = None
+
+    def get_user_id(self) -> str:
+        return self.subject
+
+
+def requested_resource(request: Any) -> str:
+    """The RFC 8707 resource of a request: absent means this server's; anything else is refused."""
+    values = request.payload.datalist.get("resource") or []
+    if len(values) > 1:
+        raise InvalidTargetError("This server issues tokens for one resource per request.")
+    if values and canonical_uri(values[0]) != canonical_uri(settings.MCP_RESOURCE_URL):
+        raise InvalidTargetError(f"This server issues tokens only for {settings.MCP_RESOURCE_URL}.")
+    return settings.MCP_RESOURCE_URL
+
+
+def revoke_token(token: Token, *, access: bool = True, refresh: bool = True) -> None:
+    now = timezone.now()
+    if access and token.access_revoked is None:
+        token.access_revoked = now
+    if refresh and token.refresh_token_digest and token.refresh_revoked is None:
+        token.refresh_revoked = now
+    token.save(update_fields=["access_revoked", "refresh_revoked"])
+    if token.access_revoked is not None:
+        revocation.revoke(token.jti, token.access_expires.timestamp())
+
+
+def use_once(model: type[models.Model], pk: int, field: str) -> None:
+    """Mark a code redeemed (or a refresh token rotated) unless a concurrent request did first."""
+    if not model.objects.filter(pk=pk, **{f"{field}__isnull": True}).update(**{field: timezone.now()}):
+        raise InvalidGrantError("The authorization code or refresh token was already used.")
+
+
+# --- Tokens ----------------------------------------------------------------------------------
+
+
+class TokenGenerator(JWTBearerTokenGenerator):
+    """RFC 9068 JWT access tokens signed with ``mcp.oauth.keys``, ``aud`` = the resource."""
+
+    def get_jwks(self) -> Any:
+        return keys.signing_keys()
+
+    def get_audiences(self, client: Client, user: Grantee, scope: str) -> str:
+        return WRONG_AUDIENCE if has(user.misbehaviours, "wrong_audience") else user.resource
+
+    def get_extra_claims(self, client: Client, grant_type: str, user: Grantee, scope: str) -> dict[str, Any]:
+        claims: dict[str, Any] = {}
+        if user.first and has(user.misbehaviours, "expired_token"):
+            now = int(time.time())
+            claims.update(iat=now - 7200, exp=now - 3600)
+        if has(user.misbehaviours, "missing_scope"):
+            required = set(settings.MCP_REQUIRED_SCOPES)
+            claims["scope"] = " ".join(item for item in scope_to_list(scope) if item not in required)
+        tools = step_up_tools(user.misbehaviours)
+        if tools:
+            claims[STEP_UP_CLAIM] = tools
+        return claims
+
+
+class Server(AuthorizationServer):
+    def query_client(self, client_id: str) -> Client | None:
+        from mcp.oauth import cimd
+
+        if cimd.is_metadata_url(client_id):
+            return cimd.resolve(client_id)
+        return Client.objects.filter(client_id=client_id, source__in=("dcr", "admin")).first()
+
+    def save_token(self, token: dict[str, Any], request: Any) -> Token:
+        grantee: Grantee = request.user
+        claims = jwt.decode(token["access_token"], options={"verify_signature": False})
+        now = timezone.now()
+        refresh = token.get("refresh_token")
+        return Token.objects.create(
+            client=request.client,
+            grant=grantee.grant,
+            subject=grantee.subject,
+            grant_type=request.payload.grant_type or "",
+            scope=token.get("scope") or "",
+            resource=grantee.resource,
+            jti=claims["jti"],
+            access_token_preview=mask(token["access_token"]),
+            refresh_token_digest=digest(refresh) if refresh else "",
+            misbehaviours=grantee.misbehaviours,
+            issued=now,
+            access_expires=datetime.fromtimestamp(claims["exp"], tz=UTC),
+            refresh_expires=now + timedelta(seconds=settings.MCP_OAUTH_REFRESH_TOKEN_TTL)
+            if refresh
+            else None,
+        )
+
+
+# --- Grants ----------------------------------------------------------------------------------
+
+
+class S256Challenge(CodeChallenge):
+    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
+
+    def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
+        data = grant.request.payload.data
+        if data.get("code_challenge_method") != "S256" or not data.get("code_challenge"):
+            raise InvalidRequestError("PKCE is required: send code_challenge with code_challenge_method=S256")
+        super().validate_code_challenge(grant, redirect_uri)
+
+    def get_authorization_code_challenge(self, authorization_code: AuthorizationCode) -> str:
+        return authorization_code.code_challenge
+
+    def get_authorization_code_challenge_method(self, authorization_code: AuthorizationCode) -> str:
+        return authorization_code.code_challenge_method
+
+
+class CodeGrant(grants.AuthorizationCodeGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
+
+    def validate_authorization_request(self) -> str:
+        redirect_uri = super().validate_authorization_request()
+        try:
+            self.request.resource = requested_resource(self.request)
+        except OAuth2Error as error:
+            error.redirect_uri = redirect_uri
+            raise
+        return redirect_uri
+
+    def save_authorization_code(self, code: str, request: Any) -> AuthorizationCode:
+        grantee: Grantee = request.user
+        now = timezone.now()
+        item = AuthorizationCode.objects.create(
+            code_digest=digest(code),
+            client=request.client,
+            subject=grantee.subject,
+            redirect_uri=request.payload.redirect_uri or request.client.get_default_redirect_uri() or "",
+            scope=request.scope or "",
+            resource=grantee.resource,
+            code_challenge=request.payload.data["code_challenge"],
+            code_challenge_method="S256",
+            misbehaviours=grantee.misbehaviours,
+            created=now,
+            expires=now + timedelta(seconds=settings.MCP_OAUTH_CODE_TTL),
+            redeemed=now if has(grantee.misbehaviours, "reused_code") else None,
+        )
+        grantee.grant = item
+        return item
+
+    def query_authorization_code(self, code: str, client: Client) -> AuthorizationCode | None:
+        item = AuthorizationCode.objects.filter(code_digest=digest(code), client=client).first()
+        if item is None or item.is_expired():
+            return None
+        if item.redeemed is not None:
+            for token in item.tokens.all():
+                revoke_token(token)
+            raise InvalidGrantError("The authorization code was already used.")
+        return item
+
+    def validate_token_request(self) -> None:
+        super().validate_token_request()
+        requested_resource(self.request)
+
+    def create_token_response(self) -> Any:
+        with transaction.atomic():
+            use_once(AuthorizationCode, self.request.authorization_code.pk, "redeemed")
+            return super().create_token_response()
+
+    def delete_authorization_code(self, authorization_code: AuthorizationCode) -> None:
+        """Redeemed codes are kept (marked) so that a second use can be detected."""
+
+    def authenticate_user(self, authorization_code: AuthorizationCode) -> Grantee:
+        return Grantee(
+            subject=authorization_code.subject,
+            resource=authorization_code.resource,
+            misbehaviours=list(authorization_code.misbehaviours),
+            grant=authorization_code,
+        )
+
+
+class RefreshGrant(grants.RefreshTokenGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
+    INCLUDE_NEW_REFRESH_TOKEN = True
+
+    def authenticate_refresh_token(self, refresh_token: str) -> Token | None:
+        item = (
+            Token.objects.select_related("client", "grant")
+            .filter(refresh_token_digest=digest(refresh_token))
+            .first()
+        )
+        if item is None or item.is_revoked() or item.is_expired():
+            return None
+        if has(item.misbehaviours, "refresh_fails"):
+            raise InvalidGrantError("The refresh token was refused (misbehaviour refresh_fails).")
+        return item
+
+    def validate_token_request(self) -> None:
+        super().validate_token_request()
+        requested_resource(self.request)
+
+    def create_token_response(self) -> Any:
+        with transaction.atomic():
+            use_once(Token, self.request.refresh_token.pk, "refresh_revoked")
+            return super().create_token_response()
+
+    def authenticate_user(self, refresh_token: Token) -> Grantee:
+        return Grantee(
+            subject=refresh_token.subject,
+            resource=refresh_token.resource,
+            misbehaviours=list(refresh_token.misbehaviours),
+            first=False,
+            grant=refresh_token.grant,
+        )
+
+    def revoke_old_credential(self, refresh_token: Token) -> None:
+        """Done atomically in ``create_token_response`` before the new token is made."""
+
+
+class MachineGrant(grants.ClientCredentialsGrant):
+    """client_credentials: the client is its own subject; the token is for this resource."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+    def validate_token_request(self) -> None:
+        super().validate_token_request()
+        requested_resource(self.request)
+
+    def create_token_response(self) -> Any:
+        client: Client = self.request.client
+        grantee = Grantee(
+            subject=client.client_id,
+            resource=requested_resource(self.request),
+            misbehaviours=effective_misbehaviours(client, []),
+        )
+        self.request.user = grantee
+        token = self.generate_token(
+            user=grantee,
+            scope=client.get_allowed_scope(self.request.payload.scope),
+            include_refresh_token=False,
+        )
+        self.save_token(token)
+        return 200, token, self.TOKEN_RESPONSE_HEADER
+
+
+# --- Endpoints -------------------------------------------------------------------------------
+
+
+class Revocation(RevocationEndpoint):
+    CLIENT_AUTH_METHODS = CLIENT_AUTH_METHODS
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> Token | None:
+        by_refresh = Token.objects.filter(refresh_token_digest=digest(token_string)).first()
+        if by_refresh is not None or token_type_hint == "refresh_token":  # noqa: S105
+            return by_refresh
+        try:
+            claims = jwt.decode(
+                token_string,
+                keys.public_key(),
+                algorithms=[keys.ALGORITHM],
+                options={"verify_exp": False, "verify_aud": False},
+            )
+        except jwt.PyJWTError:
+            return None
+        return Token.objects.filter(jti=str(claims.get("jti"))).first()
+
+    def revoke_token(self, token: Token, request: Any) -> None:
+        revoke_token(token)
+
+
+class Registration(ClientRegistrationEndpoint):
+    """RFC 7591, open: anyone may register a client (this is a test server)."""
+
+    def authenticate_token(self, request: Any) -> bool:
+        return True
+
+    def get_server_metadata(self) -> dict[str, Any]:
+        return server_metadata()
+
+    def generate_client_info(self, request: Any) -> dict[str, Any]:
+        info = super().generate_client_info(request)
+        if request.payload.data.get("token_endpoint_auth_method") == "none":
+            info.pop("client_secret", None)
+            info.pop("client_secret_expires_at", None)
+        return info
+
+    def save_client(
+        self, client_info: dict[str, Any], client_metadata: dict[str, Any], request: Any
+    ) -> Client:
+        uris = client_metadata.get("redirect_uris") or []
+        if not all(is_acceptable_redirect_uri(uri) for uri in uris):
+            raise InvalidRedirectURIError("Redirect URIs must use https, or http on a loopback host.")
+        metadata = {"token_endpoint_auth_method": "client_secret_basic", **client_metadata}
+        client = Client(
+            client_id=client_info["client_id"],
+            source="dcr",
+            client_name=str(metadata.get("client_name") or "")[:200],
+            metadata=metadata,
+        )
+        client.set_secret(client_info.get("client_secret"))
+        client.save()
+        return client
+
+
+def effective_misbehaviours(client: Client, requested: list[str]) -> list[str]:
+    """The operator's (MCP_OAUTH_MISBEHAVIOURS), the client's, then this authorization's."""
+    merged: list[str] = []
+    for value in [*settings.MCP_OAUTH_MISBEHAVIOURS, *client.misbehaviours, *requested]:
+        if value not in merged:
+            merged.append(value)
+    return merged
+
+
+@lru_cache(maxsize=1)
+def get_server() -> Server:
+    server = Server(Client, Token)
+    server.scopes_supported = server_metadata()["scopes_supported"]
+    server.register_token_generator(
+        "default",
+        TokenGenerator(
+            issuer=settings.MCP_OAUTH_ISSUER,
+            refresh_token_generator=lambda *args, **kwargs: generate_token(48),
+            expires_generator=lambda client, grant_type: settings.MCP_OAUTH_ACCESS_TOKEN_TTL,
+        ),
+    )
+    server.register_grant(CodeGrant, [S256Challenge(required=True)])
+    server.register_grant(RefreshGrant)
+    server.register_grant(MachineGrant)
+    server.register_endpoint(Revocation)
+    if settings.MCP_OAUTH_DCR:
+        server.register_endpoint(Registration)
+    return server
