@@ -1,10 +1,11 @@
 """HTTP endpoints of the embedded authorization server (404 unless MCP_AUTH=embedded).
 
 Plain function views over ``mcp.oauth.server``. The authorization endpoint shows the consent
-page (MCP_OAUTH_CONSENT=page) or approves at once (``auto``, for headless tests), then applies
-the authorization-time misbehaviours to the redirect. Guarantees: errors that cannot be
-trusted to go back to the client (unknown client, unregistered redirect URI) are shown as a
-page and never redirected; no page or error repeats a code, token or secret.
+page (MCP_OAUTH_CONSENT=page, or ``prompt=consent``) or approves at once (``auto``, for
+headless tests), then applies the authorization-time misbehaviours to the redirect.
+Guarantees: errors that cannot be trusted to go back to the client (unknown client,
+unregistered redirect URI) are shown as a page and never redirected; no page or error
+repeats a code, token or secret.
 """
 
 from __future__ import annotations
@@ -152,7 +153,8 @@ def authorize(request: HttpRequest) -> HttpResponse:
     except ValueError as exc:
         return _error(request, InvalidRequestError(str(exc), redirect_uri=grant.redirect_uri, state=state))
 
-    if request.method == "GET" and settings.MCP_OAUTH_CONSENT == "page":
+    show_page = settings.MCP_OAUTH_CONSENT == "page" or request.GET.get("prompt") == "consent"
+    if request.method == "GET" and show_page:
         return _consent_page(request, grant, subject, requested)
 
     chosen = effective_misbehaviours(client, requested)

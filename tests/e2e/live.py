@@ -100,10 +100,14 @@ def server_env(data_dir: Path, overrides: dict[str, str]) -> dict[str, str]:
 def start_server(data_dir: Path, overrides: dict[str, str] | None = None, *, attempts: int = 3) -> LiveServer:
     """A started server that answered ``GET /health`` with 200 (a few tries for port races)."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    env = server_env(data_dir, dict(overrides or {}))
+    template = server_env(data_dir, dict(overrides or {}))
     failure = ""
     for attempt in range(attempts):
         port = free_port()
+        # "{port}" in a value (MCP_RESOURCE_URL=http://127.0.0.1:{port}/mcp) becomes the port.
+        env = {name: value.replace("{port}", str(port)) for name, value in template.items()}
+        if env.get("MCP_AUTH") == "embedded":
+            migrate(env)
         log_path = data_dir / f"server-{port}.log"
         with log_path.open("wb") as log:
             process = subprocess.Popen(
@@ -134,6 +138,18 @@ def start_server(data_dir: Path, overrides: dict[str, str] | None = None, *, att
         if "address already in use" not in failure.lower():
             break
     raise RuntimeError(f"the server did not become healthy within {START_TIMEOUT:.0f}s; {failure}")
+
+
+def migrate(env: dict[str, str]) -> None:
+    """The embedded authorization server keeps its state in the database: create the tables."""
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--verbosity", "0"],
+        cwd=REPO,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        check=True,
+        timeout=120,
+    )
 
 
 def wait_healthy(server: LiveServer, timeout: float = START_TIMEOUT) -> bool:

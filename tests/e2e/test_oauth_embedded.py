@@ -1,0 +1,617 @@
+"""MCP_AUTH=embedded: a whole OAuth flow against one real server process.
+
+The official Python and TypeScript SDK clients, each in its own process with its own OAuth
+provider, start from a bare 401, discover, register, authorize (automatic consent), get a
+token, open a session bound to their subject, call bearerDecode, refresh, and go on. Every
+misbehaviour is driven through both SDKs and the test asserts what the client saw. A raw
+client covers what the SDKs cannot be made to do (Client ID Metadata Documents over loopback
+http, confidential clients, the consent page, PKCE and resource refusals), and the admin's
+revocation. The server runs with debug logging; its log is searched for every secret issued.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sqlite3
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.live import HTTP_TIMEOUT, LiveServer, start_server
+from tests.e2e.oauth_flow import (
+    CALLBACK,
+    INITIALIZE,
+    Pkce,
+    authorize,
+    call_tool,
+    exchange,
+    mcp_post,
+    redirect_params,
+    register,
+    run_sdk,
+    tokens_for,
+)
+
+pytestmark = pytest.mark.e2e
+
+ACCESS_TTL = 6
+SDKS = ["python", "typescript"]
+# Every secret the tests saw issued; the last test looks for each in the server's log.
+SEEN_SECRETS: set[str] = set()
+
+
+class DocumentServer:
+    """Serves Client ID Metadata Documents on 127.0.0.1 (a thread), counting fetches."""
+
+    def __init__(self) -> None:
+        self.documents: dict[str, Any] = {}
+        self.fetches = 0
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                owner.fetches += 1
+                document = owner.documents.get(self.path)
+                body = json.dumps(document).encode() if document is not None else b"{}"
+                self.send_response(200 if document is not None else 404)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def documents() -> Iterator[DocumentServer]:
+    server = DocumentServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def auth_server(tmp_path_factory: pytest.TempPathFactory, documents: DocumentServer) -> Iterator[LiveServer]:
+    server = start_server(
+        tmp_path_factory.mktemp("oauth"),
+        {
+            "MCP_AUTH": "embedded",
+            "MCP_RESOURCE_URL": "http://127.0.0.1:{port}/mcp",
+            "MCP_OAUTH_CONSENT": "auto",
+            "MCP_OAUTH_ACCESS_TOKEN_TTL": str(ACCESS_TTL),
+            "MCP_JWT_LEEWAY": "0",
+            "MCP_OAUTH_CIMD_ALLOWED_HOSTS": f"127.0.0.1:{documents.port}",
+            "MCP_ECHO_DEBUG": "true",
+            "MCP_KEEPALIVE_INTERVAL": "0.3",
+        },
+    )
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def http(auth_server: LiveServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=auth_server.url, timeout=HTTP_TIMEOUT) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def interpreters(python_sdk: Path, node_client: Path) -> dict[str, Path]:
+    node = shutil.which("node")
+    assert node, "node is not on PATH"
+    return {"python": python_sdk, "typescript": Path(node)}
+
+
+def db_rows(server: LiveServer, query: str, *args: Any) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(server.data_dir / "db.sqlite3", timeout=10) as db:
+        return db.execute(query, args).fetchall()
+
+
+def sdk(server: LiveServer, interpreters: dict[str, Path], name: str, **scenario: Any) -> dict[str, Any]:
+    outcome = run_sdk(name, interpreters[name], {"url": server.mcp_url, **scenario}, server)
+    for issued in outcome.get("issued", []):
+        SEEN_SECRETS.update(value for key, value in issued.items() if key.endswith("token") and value)
+    return outcome
+
+
+def claim(text: str, label: str) -> str:
+    match = re.search(rf"^\s*{label}: (.+)$", text, re.MULTILINE)
+    assert match, f"no {label!r} in:\n{text}"
+    return match.group(1).strip()
+
+
+def errors(outcome: dict[str, Any]) -> str:
+    return " | ".join(f"{item['type']}: {item['message']}" for item in outcome["error"] or [])
+
+
+# --- The whole flow, with each SDK ----------------------------------------------------------------
+
+
+def test_a_bare_request_gets_the_challenge_that_starts_discovery(auth_server: LiveServer, http: httpx.Client):
+    response = mcp_post(http, None, INITIALIZE)
+    assert response.status_code == 401
+    challenge = response.headers["www-authenticate"]
+    prm_url = f"{auth_server.url}/.well-known/oauth-protected-resource/mcp"
+    assert challenge == f'Bearer scope="mcp:tools", resource_metadata="{prm_url}"'
+    prm = http.get(prm_url).json()
+    assert prm["resource"] == auth_server.mcp_url
+    assert prm["authorization_servers"] == [auth_server.url]
+    metadata = http.get("/.well-known/oauth-authorization-server").json()
+    assert metadata["issuer"] == auth_server.url
+    assert metadata["code_challenge_methods_supported"] == ["S256"]
+    assert metadata["client_id_metadata_document_supported"] is True
+    assert {"authorization_code", "refresh_token", "client_credentials"} <= set(
+        metadata["grant_types_supported"]
+    )
+    jwks = http.get("/oauth/jwks.json").json()
+    assert [key["kty"] for key in jwks["keys"]] == ["RSA"]
+    assert not {"d", "p", "q"} & set(jwks["keys"][0])
+
+
+@pytest.mark.parametrize("name", SDKS)
+def test_sdk_client_runs_the_whole_flow_then_refreshes(auth_server, http, interpreters, name):
+    subject = f"{name}-user"
+    outcome = sdk(
+        auth_server,
+        interpreters,
+        name,
+        login_hint=subject,
+        calls=[{"tool": "bearerDecode"}, {"sleep": ACCESS_TTL + 1.5}, {"tool": "bearerDecode"}],
+    )
+    assert outcome["error"] is None, errors(outcome)
+    [authorization] = outcome["authorizations"]
+    assert authorization["resource"] == auth_server.mcp_url
+    assert authorization["scope"] == "mcp:tools"
+    first, second = (result["texts"][0] for result in outcome["results"])
+    for text in (first, second):
+        assert claim(text, "Subject") == subject
+        assert claim(text, "Issuer") == auth_server.url
+        assert claim(text, "Audience") == auth_server.mcp_url
+        assert "Signature: verified by this server" in text
+    assert claim(first, "JWT ID") != claim(second, "JWT ID"), "the second call should carry a refreshed token"
+    # Same session before and after the refresh.
+    assert outcome["sessionId"] and outcome["finalSessionId"] == outcome["sessionId"]
+    grants = [
+        row[0]
+        for row in db_rows(
+            auth_server,
+            "SELECT grant_type FROM oauth_token t JOIN oauth_client c "
+            "ON t.client_id = c.id WHERE c.client_id = ? ORDER BY t.id",
+            outcome["clientId"],
+        )
+    ]
+    assert grants[0] == "authorization_code" and "refresh_token" in grants[1:], grants
+    # The refreshed token rotated the refresh token: the first one is spent.
+    assert outcome["issued"][0]["refresh_token"] != outcome["issued"][-1]["refresh_token"]
+    spent = http.post(
+        "/oauth/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": outcome["issued"][0]["refresh_token"],
+            "client_id": outcome["clientId"],
+        },
+    )
+    assert spent.status_code == 400 and spent.json()["error"] == "invalid_grant"
+    # The session belongs to the subject: another subject's valid token cannot use it.
+    other = tokens_for(http, subject="mallory")
+    SEEN_SECRETS.update((other["access_token"], other["refresh_token"]))
+    stolen = mcp_post(http, other["access_token"], call_tool("echo", {"message": "x"}), outcome["sessionId"])
+    assert stolen.status_code == 404
+
+
+# --- Misbehaviours: what each SDK client sees ------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", SDKS)
+def test_deny_ends_the_flow_without_a_token(auth_server, interpreters, name):
+    outcome = sdk(
+        auth_server,
+        interpreters,
+        name,
+        login_hint="d",
+        misbehave="deny",
+        calls=[{"tool": "echo", "args": {"message": "x"}}],
+    )
+    assert "access_denied" in errors(outcome)
+    assert [a["error"] for a in outcome["authorizations"]] == ["access_denied"]
+    assert outcome["issued"] == [] and outcome["results"] == []
+
+
+@pytest.mark.parametrize("name", SDKS)
+def test_wrong_state_is_refused_by_the_client_and_the_code_never_redeemed(auth_server, interpreters, name):
+    outcome = sdk(auth_server, interpreters, name, login_hint="ws", misbehave="wrong_state")
+    assert re.search(r"state (parameter )?mismatch", errors(outcome), re.IGNORECASE), errors(outcome)
+    [authorization] = outcome["authorizations"]
+    assert authorization["has_code"] and not authorization["state_matches"]
+    assert outcome["issued"] == []
+    rows = db_rows(
+        auth_server,
+        "SELECT g.redeemed FROM oauth_authorizationcode g JOIN oauth_client c "
+        "ON g.client_id = c.id WHERE c.client_id = ?",
+        outcome["clientId"],
+    )
+    assert rows == [(None,)]
+
+
+@pytest.mark.parametrize(
+    ("name", "misbehave", "description"),
+    [
+        (sdk_name, misbehave, description)
+        for sdk_name in SDKS
+        for misbehave, description in (("invalid_code", "Invalid 'code'"), ("reused_code", "already used"))
+    ],
+)
+def test_bad_codes_get_invalid_grant(auth_server, interpreters, name, misbehave, description):
+    outcome = sdk(auth_server, interpreters, name, login_hint="c", misbehave=misbehave)
+    assert "invalid_grant" in errors(outcome) or "InvalidGrantError" in errors(outcome), errors(outcome)
+    assert description in errors(outcome)
+    assert len(outcome["authorizations"]) == 1 and outcome["issued"] == []
+
+
+@pytest.mark.parametrize("name", SDKS)
+def test_wrong_audience_is_refused_by_the_server_and_the_client_stops(auth_server, interpreters, name):
+    outcome = sdk(
+        auth_server, interpreters, name, login_hint="wa", misbehave="wrong_audience", misbehave_times=0
+    )
+    assert "401" in errors(outcome), errors(outcome)
+    assert outcome["results"] == []
+    # Bounded: one authorization (a refresh at most), no loop.
+    assert len(outcome["authorizations"]) == 1 and 1 <= len(outcome["issued"]) <= 2
+    log = auth_server.log(200_000)
+    assert "audience mismatch" in log
+
+
+def test_expired_token_typescript_refreshes_and_goes_on(auth_server, interpreters):
+    outcome = sdk(
+        auth_server,
+        interpreters,
+        "typescript",
+        login_hint="ex",
+        misbehave="expired_token",
+        calls=[{"tool": "echo", "args": {"message": "after refresh"}}],
+    )
+    assert outcome["error"] is None, errors(outcome)
+    assert len(outcome["authorizations"]) == 1 and len(outcome["issued"]) == 2
+    assert outcome["results"][0]["texts"][0].endswith("after refresh")
+
+
+def test_expired_token_python_sdk_surfaces_the_401(auth_server, interpreters):
+    """The Python SDK (1.30) retries once with the token it just got and reports the 401.
+
+    A correct client would refresh; this is what the test makes visible.
+    """
+    outcome = sdk(auth_server, interpreters, "python", login_hint="ex", misbehave="expired_token")
+    assert "401" in errors(outcome), errors(outcome)
+    assert len(outcome["authorizations"]) == 1 and len(outcome["issued"]) == 1
+    assert "the token has expired" in auth_server.log(200_000)
+
+
+@pytest.mark.parametrize("name", SDKS)
+def test_missing_scope_gets_403_insufficient_scope_and_the_client_stops(auth_server, interpreters, name):
+    outcome = sdk(
+        auth_server, interpreters, name, login_hint="ms", misbehave="missing_scope", misbehave_times=0
+    )
+    assert "403" in errors(outcome), errors(outcome)
+    assert outcome["results"] == []
+    assert len(outcome["authorizations"]) <= 2
+    assert "lacks the required scope mcp:tools" in auth_server.log(200_000)
+
+
+@pytest.mark.parametrize("name", SDKS)
+def test_failing_refresh_makes_the_client_authorize_again(auth_server, interpreters, name):
+    outcome = sdk(
+        auth_server,
+        interpreters,
+        name,
+        login_hint="rf",
+        misbehave="refresh_fails",
+        calls=[
+            {"tool": "echo", "args": {"message": "one"}},
+            {"sleep": ACCESS_TTL + 1.5},
+            {"tool": "echo", "args": {"message": "two"}},
+        ],
+    )
+    assert outcome["error"] is None, errors(outcome)
+    assert [a["misbehave"] for a in outcome["authorizations"]] == ["refresh_fails", None]
+    assert [r["texts"][0].rsplit(" ", 1)[-1] for r in outcome["results"]] == ["one", "two"]
+    assert outcome["finalSessionId"] == outcome["sessionId"]
+
+
+# --- A raw client: what the SDKs cannot be made to do -------------------------------------------------
+
+
+def test_client_id_metadata_document_from_an_allowed_host(auth_server, http, documents):
+    url = documents.url("/clients/raw.json")
+    documents.documents["/clients/raw.json"] = {
+        "client_id": url,
+        "client_name": "Metadata document client",
+        "redirect_uris": [CALLBACK],
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+        "token_endpoint_auth_method": "none",
+    }
+    pkce = Pkce()
+    params = redirect_params(authorize(http, url, pkce, login_hint="cimd-user"))
+    response = exchange(http, url, params["code"], pkce)
+    assert response.status_code == 200, response.text
+    token = response.json()
+    SEEN_SECRETS.update((token["access_token"], token["refresh_token"]))
+    init = mcp_post(http, token["access_token"], INITIALIZE)
+    assert init.status_code == 200
+    fetches = documents.fetches
+    # Cached: a second authorization does not fetch again.
+    redirect_params(authorize(http, url, Pkce()))
+    assert documents.fetches == fetches
+    # A redirect URI the document does not list is shown as an error page, never redirected to.
+    refused = authorize(http, url, Pkce(), redirect_uri="http://127.0.0.1:9/elsewhere")
+    assert refused.status_code == 400 and "location" not in refused.headers
+
+
+@pytest.mark.parametrize(
+    ("path", "document", "reason"),
+    [
+        (
+            "/clients/mismatch.json",
+            {"client_id": "http://127.0.0.1:1/other.json", "client_name": "x", "redirect_uris": [CALLBACK]},
+            "does not equal its URL",
+        ),
+        (
+            "/clients/secret.json",
+            {
+                "client_name": "x",
+                "redirect_uris": [CALLBACK],
+                "token_endpoint_auth_method": "client_secret_basic",
+            },
+            "public clients only",
+        ),
+        ("/clients/missing.json", None, "HTTP 404"),
+    ],
+)
+def test_bad_client_id_metadata_documents_are_refused(http, documents, path, document, reason):
+    url = documents.url(path)
+    if document is not None:
+        documents.documents[path] = {"client_id": url, **document}
+    response = authorize(http, url, Pkce())
+    assert response.status_code == 400 and "location" not in response.headers
+    assert reason in response.text
+
+
+def test_client_id_metadata_documents_only_from_allowed_hosts(http, documents):
+    before = documents.fetches
+    response = authorize(http, f"http://localhost:{documents.port}/clients/raw.json", Pkce())
+    assert response.status_code == 400
+    assert "MCP_OAUTH_CIMD_ALLOWED_HOSTS" in response.text
+    assert documents.fetches == before, "a host that is not allowed must never be fetched"
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        ({"code_challenge_method": "plain"}, "invalid_request"),
+        ({"code_challenge_method": None}, "invalid_request"),
+        ({"code_challenge": None, "code_challenge_method": None}, "invalid_request"),
+        ({"resource": "https://other.example/mcp"}, "invalid_target"),
+        ({"misbehave": "no_such_thing"}, "invalid_request"),
+    ],
+)
+def test_authorization_request_refusals_go_back_to_the_client(http, change, error):
+    client = register(http)
+    params = redirect_params(authorize(http, client["client_id"], Pkce(), state="keep-me", **change))
+    assert params["error"] == error and params["state"] == "keep-me"
+    assert "code" not in params
+
+
+def test_wrong_code_verifier_and_resource_at_the_token_endpoint(http):
+    client = register(http)
+    pkce = Pkce()
+    code = redirect_params(authorize(http, client["client_id"], pkce))["code"]
+    wrong = exchange(http, client["client_id"], code, Pkce(), resource=None)
+    assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_grant"
+    pkce2 = Pkce()
+    code2 = redirect_params(authorize(http, client["client_id"], pkce2))["code"]
+    target = exchange(http, client["client_id"], code2, pkce2, resource="https://other.example/mcp")
+    assert target.status_code == 400 and target.json()["error"] == "invalid_target"
+
+
+def test_a_redeemed_code_used_again_revokes_what_it_issued(http):
+    client = register(http)
+    pkce = Pkce()
+    code = redirect_params(authorize(http, client["client_id"], pkce))["code"]
+    first = exchange(http, client["client_id"], code, pkce)
+    assert first.status_code == 200
+    token = first.json()["access_token"]
+    SEEN_SECRETS.update((token, first.json()["refresh_token"], code))
+    assert mcp_post(http, token, INITIALIZE).status_code == 200
+    again = exchange(http, client["client_id"], code, pkce)
+    assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
+    refused = mcp_post(http, token, INITIALIZE)
+    assert refused.status_code == 401 and "revoked" in refused.headers["www-authenticate"]
+
+
+def test_confidential_client_credentials_and_revocation(http):
+    client = register(
+        http,
+        client_name="machine",
+        grant_types=["client_credentials"],
+        redirect_uris=[],
+        token_endpoint_auth_method="client_secret_basic",
+    )
+    secret = client["client_secret"]
+    SEEN_SECRETS.add(secret)
+    refused = http.post(
+        "/oauth/token", data={"grant_type": "client_credentials"}, auth=(client["client_id"], "wrong")
+    )
+    assert refused.status_code == 401 and refused.json()["error"] == "invalid_client"
+    response = http.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials", "scope": "mcp:tools"},
+        auth=(client["client_id"], secret),
+    )
+    assert response.status_code == 200, response.text
+    token = response.json()
+    assert "refresh_token" not in token
+    SEEN_SECRETS.add(token["access_token"])
+    init = mcp_post(http, token["access_token"], INITIALIZE)
+    assert init.status_code == 200
+    session = init.headers["mcp-session-id"]
+    who = mcp_post(http, token["access_token"], call_tool("authContext"), session).json()
+    assert f"Subject: {client['client_id']}" in who["result"]["content"][0]["text"]
+    revoked = http.post(
+        "/oauth/revoke", data={"token": token["access_token"]}, auth=(client["client_id"], secret)
+    )
+    assert revoked.status_code == 200
+    after = mcp_post(http, token["access_token"], call_tool("echo", {"message": "x"}), session)
+    assert after.status_code == 401 and "revoked" in after.headers["www-authenticate"]
+
+
+def test_consent_page_approves_in_a_browser_form(auth_server, http):
+    client = register(http, client_name="Consent Page Client")
+    pkce = Pkce()
+    page = authorize(http, client["client_id"], pkce, prompt="consent", misbehave="wrong_state")
+    assert page.status_code == 200
+    html = page.text
+    assert "Consent Page Client" in html and "127.0.0.1" in html
+    assert 'value="wrong_state" checked' in html
+    assert "localhost" in html  # the warning for loopback-only redirect URIs
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    form = {"csrfmiddlewaretoken": csrf, "subject": "form-user", "decision": "approve", "misbehave": []}
+    approved = http.post(str(page.url), data=form, headers={"Referer": str(page.url)})
+    params = redirect_params(approved)
+    assert params["state"] == "s-1", "unticking the box on the page removes the misbehaviour"
+    token = exchange(http, client["client_id"], params["code"], pkce).json()
+    SEEN_SECRETS.update((token["access_token"], token["refresh_token"], params["code"]))
+    init = mcp_post(http, token["access_token"], INITIALIZE)
+    session = init.headers["mcp-session-id"]
+    decoded = mcp_post(http, token["access_token"], call_tool("bearerDecode"), session).json()
+    assert claim(decoded["result"]["content"][0]["text"], "Subject") == "form-user"
+    denied = http.post(
+        str(authorize(http, client["client_id"], Pkce(), prompt="consent").url),
+        data={**form, "decision": "deny"},
+        headers={"Referer": str(page.url)},
+    )
+    assert redirect_params(denied)["error"] == "access_denied"
+
+
+# --- The admin --------------------------------------------------------------------------------------
+
+
+def admin_login(server: LiveServer, http: httpx.Client) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "createsuperuser",
+            "--noinput",
+            "--username",
+            "admin",
+            "--email",
+            "admin@example.com",
+        ],
+        cwd=Path(__file__).resolve().parents[2],
+        env={**server.env, "DJANGO_SUPERUSER_PASSWORD": "admin-password-for-tests"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0 or "already taken" in done.stderr, done.stderr[-2000:]
+    page = http.get("/admin/login/")
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    login = http.post(
+        "/admin/login/?next=/admin/",
+        data={"csrfmiddlewaretoken": csrf, "username": "admin", "password": "admin-password-for-tests"},
+        headers={"Referer": f"{server.url}/admin/login/"},
+    )
+    assert login.status_code == 302, login.text[:500]
+
+
+def test_admin_lists_clients_grants_tokens_masked_and_revokes_at_once(auth_server, http):
+    admin_login(auth_server, http)
+    listing = http.get("/admin/oauth/token/")
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', listing.text).group(1)
+    # Within the token's short life (ACCESS_TTL) from here to the revocation.
+    token = tokens_for(http, subject="admin-visible-user")
+    SEEN_SECRETS.update((token["access_token"], token["refresh_token"]))
+    session = mcp_post(http, token["access_token"], INITIALIZE).headers["mcp-session-id"]
+    [(pk,)] = db_rows(auth_server, "SELECT id FROM oauth_token WHERE subject = ?", "admin-visible-user")
+    action = http.post(
+        "/admin/oauth/token/",
+        data={"csrfmiddlewaretoken": csrf, "action": "revoke_tokens", "_selected_action": [str(pk)]},
+        headers={"Referer": f"{auth_server.url}/admin/oauth/token/"},
+    )
+    assert action.status_code == 302
+    after = mcp_post(http, token["access_token"], call_tool("echo", {"message": "x"}), session)
+    assert after.status_code == 401 and "revoked" in after.headers["www-authenticate"]
+    refresh = http.post(
+        "/oauth/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": token["refresh_token"],
+            "client_id": token["client_id"],
+        },
+    )
+    assert refresh.status_code == 400
+    for path in ("/admin/oauth/client/", "/admin/oauth/authorizationcode/", "/admin/oauth/token/"):
+        page = http.get(path)
+        assert page.status_code == 200, path
+        assert token["access_token"] not in page.text and token["refresh_token"] not in page.text
+    tokens_page = http.get("/admin/oauth/token/?q=admin-visible-user").text
+    assert (
+        "admin-visible-user" in tokens_page and "chars redacted" in tokens_page and "revoked" in tokens_page
+    )
+
+
+# --- Last: nothing secret in the log ----------------------------------------------------------------
+
+
+def test_zz_no_secret_reached_the_log(auth_server, http):
+    """Every token, refresh token, code and client secret the tests saw (this one's own too)."""
+    client = register(http, token_endpoint_auth_method="client_secret_post")
+    pkce = Pkce()
+    code = redirect_params(authorize(http, client["client_id"], pkce))["code"]
+    token = exchange(http, client["client_id"], code, pkce, client_secret=client["client_secret"]).json()
+    refreshed = http.post(
+        "/oauth/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": token["refresh_token"],
+            "client_id": client["client_id"],
+            "client_secret": client["client_secret"],
+        },
+    ).json()
+    mcp_post(http, refreshed["access_token"] + "x", INITIALIZE)  # refused: its text must not be logged either
+    SEEN_SECRETS.update(
+        (
+            client["client_secret"],
+            code,
+            token["access_token"],
+            token["refresh_token"],
+            refreshed["access_token"],
+            refreshed["refresh_token"],
+        )
+    )
+    log = auth_server.log(10_000_000)
+    assert "authorization approved" in log, "the server log is the debug-level log of this module's flows"
+    leaked = [secret[:6] + "…" for secret in SEEN_SECRETS if secret and secret in log]
+    assert not leaked, f"{len(leaked)} secrets appear in the server log: {leaked}"
