@@ -68,7 +68,7 @@ def header_profile(info: RequestInfo) -> dict[str, Any] | None:
 
 def _challenge() -> str:
     description = f"The access token expired ({NOTE})"
-    if settings.MCP_AUTH == "jwt":
+    if settings.MCP_AUTH != "none":
         return auth.challenge(auth.current_config(), error="invalid_token", description=description)
     return f'Bearer realm="mcp", error="invalid_token", error_description="{description}"'
 

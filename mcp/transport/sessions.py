@@ -17,7 +17,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 
-from mcp import dispatch, handlers, jsonrpc, metrics, sessions
+from mcp import auth, dispatch, handlers, jsonrpc, metrics, sessions
 from mcp import headers as header_rules
 from mcp.bus import OUTBOX, Bus, get_bus, parse_event_id
 from mcp.context import Context, RequestInfo
@@ -77,6 +77,8 @@ async def post(
         if request.headers.get("Mcp-Session-Id"):
             raise BadRequest("Bad Request: initialize creates a session; send it without Mcp-Session-Id")
         return await initialize(message, info, store, bus, accepts_json)
+    if isinstance(message, jsonrpc.Request) and message.method == "tools/call":
+        auth.check_step_up(info, str(message.params.get("name", "")))
 
     session = await find_session(request, info, store)
     draw = await faults.before(info, session, store, bus, message)

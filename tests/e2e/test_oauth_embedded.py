@@ -336,6 +336,55 @@ def test_failing_refresh_makes_the_client_authorize_again(auth_server, interpret
     assert outcome["finalSessionId"] == outcome["sessionId"]
 
 
+def test_step_up_python_sdk_reauthorizes_with_the_challenged_scope(auth_server, interpreters):
+    outcome = sdk(
+        auth_server,
+        interpreters,
+        "python",
+        login_hint="su",
+        misbehave="step_up:echo",
+        misbehave_times=0,
+        calls=[{"tool": "bearerDecode"}, {"tool": "echo", "args": {"message": "elevated"}}],
+    )
+    assert outcome["error"] is None, errors(outcome)
+    assert [a["scope"] for a in outcome["authorizations"]] == ["mcp:tools", "mcp:tools mcp:elevated"]
+    assert outcome["results"][1]["texts"][0].endswith("elevated")
+    assert outcome["issued"][-1]["scope"] == "mcp:tools mcp:elevated"
+    assert outcome["finalSessionId"] == outcome["sessionId"]
+
+
+def test_step_up_typescript_sdk_refreshes_without_the_new_scope_and_gives_up(auth_server, interpreters):
+    """TypeScript SDK 1.32.2 answers the 403 with a refresh, which cannot add a scope; it then
+    stops with "403 after trying upscoping" (bounded, no loop). A correct client re-authorizes."""
+    outcome = sdk(
+        auth_server,
+        interpreters,
+        "typescript",
+        login_hint="su",
+        misbehave="step_up:echo",
+        misbehave_times=0,
+        calls=[{"tool": "bearerDecode"}, {"tool": "echo", "args": {"message": "elevated"}}],
+    )
+    assert "403" in errors(outcome), errors(outcome)
+    assert len(outcome["results"]) == 1 and len(outcome["authorizations"]) == 1
+
+
+def test_step_up_challenge_names_the_scopes_to_ask_for(auth_server, http):
+    client = register(http)
+    pkce = Pkce()
+    code = redirect_params(authorize(http, client["client_id"], pkce, misbehave="step_up:echo"))["code"]
+    token = exchange(http, client["client_id"], code, pkce).json()
+    SEEN_SECRETS.update((token["access_token"], token["refresh_token"], code))
+    session = mcp_post(http, token["access_token"], INITIALIZE).headers["mcp-session-id"]
+    assert mcp_post(http, token["access_token"], call_tool("bearerDecode"), session).status_code == 200
+    refused = mcp_post(http, token["access_token"], call_tool("echo", {"message": "x"}), session)
+    assert refused.status_code == 403
+    challenge = refused.headers["www-authenticate"]
+    assert challenge.startswith(
+        'Bearer error="insufficient_scope", scope="mcp:tools mcp:elevated", resource_metadata='
+    )
+
+
 # --- A raw client: what the SDKs cannot be made to do -------------------------------------------------
 
 
