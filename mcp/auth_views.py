@@ -2,7 +2,7 @@
 
 Guarantees: the document is built from settings only (MCP_RESOURCE_URL,
 MCP_AUTHORIZATION_SERVERS, MCP_REQUIRED_SCOPES), never from request headers; it is served
-only when MCP_AUTH is "jwt" (404 JSON otherwise, so a client does not start an OAuth flow
+only when MCP_AUTH is "jwt" or "embedded" (404 JSON otherwise, so a client does not start an OAuth flow
 against a server that ignores tokens).
 """
 

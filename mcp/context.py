@@ -63,7 +63,7 @@ class RequestInfo:
     received_at: float = field(default_factory=time.time)
     started: float = field(default_factory=time.perf_counter)
     principal: str | None = None
-    # Verified token claims in MCP_AUTH=jwt mode; None when no token was verified.
+    # Verified token claims in MCP_AUTH=jwt or embedded mode; None when no token was verified.
     auth: dict[str, Any] | None = None
     # What was done to this exchange on purpose (injected faults), for its traffic record.
     marks: list[str] = field(default_factory=list)

@@ -77,7 +77,7 @@ def is_json_content_type(header: str | None) -> bool:
 
 
 async def admit(request: HttpRequest) -> RequestInfo:
-    """Who is asking (token verified in MCP_AUTH=jwt mode), within their rate limit."""
+    """Who is asking (token verified in MCP_AUTH=jwt or embedded mode), within their rate limit."""
     info = request_info(request)
     await auth.authenticate(info)
     await limits.check_rate(info.principal or info.client_addr)

@@ -38,6 +38,7 @@ from tests.e2e.oauth_flow import (
     run_sdk,
     tokens_for,
 )
+from tests.redis_server import redis_url  # noqa: F401
 
 pytestmark = pytest.mark.e2e
 
@@ -629,6 +630,43 @@ def test_admin_lists_clients_grants_tokens_masked_and_revokes_at_once(auth_serve
     assert (
         "admin-visible-user" in tokens_page and "chars redacted" in tokens_page and "revoked" in tokens_page
     )
+
+
+def test_a_revocation_on_one_node_is_refused_at_once_on_another(tmp_path, redis_url):  # noqa: F811
+    """Two processes on one database and one Redis: the revocation check crosses processes."""
+    resource = "http://127.0.0.1:1/mcp"
+    env = {
+        "MCP_AUTH": "embedded",
+        "MCP_RESOURCE_URL": resource,
+        "MCP_OAUTH_CONSENT": "auto",
+        "REDIS_URL": redis_url,
+        "MCP_REDIS_PREFIX": f"oauth-{tmp_path.name[-12:]}",
+    }
+    nodes = [start_server(tmp_path, env), start_server(tmp_path, env)]
+    try:
+        with (
+            httpx.Client(base_url=nodes[0].url, timeout=HTTP_TIMEOUT) as a,
+            httpx.Client(base_url=nodes[1].url, timeout=HTTP_TIMEOUT) as b,
+        ):
+            client = register(a)
+            pkce = Pkce()
+            code = redirect_params(authorize(a, client["client_id"], pkce, resource=resource))["code"]
+            token = exchange(a, client["client_id"], code, pkce, resource=resource).json()
+            SEEN_SECRETS.update((token["access_token"], token["refresh_token"], code))
+            init = mcp_post(b, token["access_token"], INITIALIZE)
+            assert init.status_code == 200, init.text
+            session = init.headers["mcp-session-id"]
+            assert (
+                a.post(
+                    "/oauth/revoke", data={"token": token["access_token"], "client_id": client["client_id"]}
+                ).status_code
+                == 200
+            )
+            after = mcp_post(b, token["access_token"], call_tool("echo", {"message": "x"}), session)
+            assert after.status_code == 401 and "revoked" in after.headers["www-authenticate"]
+    finally:
+        for node in nodes:
+            node.stop()
 
 
 # --- Last: nothing secret in the log ----------------------------------------------------------------
