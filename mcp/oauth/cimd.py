@@ -135,7 +135,7 @@ def resolve(url: str) -> Client:
         document, seconds = fetch(url)
         metadata = validate(url, document)
     except Refused as exc:
-        logger.warning("client metadata document refused (%s): %s", urlsplit(url).netloc[:100], exc)
+        logger.warning("client metadata document %r refused: %s", url[:200], exc)
         raise InvalidClientError(description=f"Client ID Metadata Document refused: {exc}.") from None
     client = cached or Client(client_id=url, source="cimd")
     client.client_name = str(metadata.get("client_name", ""))[:200]

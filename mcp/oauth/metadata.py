@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+import orjson
 from authlib.oauth2.rfc8414 import AuthorizationServerMetadata
 from django.conf import settings
 
@@ -48,3 +49,43 @@ def server_metadata() -> dict[str, Any]:
         del document["registration_endpoint"]
     AuthorizationServerMetadata(document).validate()
     return document
+
+
+# RFC 7591 section 2: the type of each metadata field we read. Checked before Authlib's
+# validation, which assumes the types and would fail on, say, a number where a list belongs.
+STRING_FIELDS = frozenset(
+    {
+        "client_name",
+        "client_uri",
+        "logo_uri",
+        "scope",
+        "tos_uri",
+        "policy_uri",
+        "jwks_uri",
+        "software_id",
+        "software_version",
+        "token_endpoint_auth_method",
+    }
+)
+LIST_FIELDS = frozenset({"redirect_uris", "grant_types", "response_types", "contacts"})
+MAX_FIELD = 2048
+
+
+def metadata_problem(body: bytes) -> str | None:
+    """Why a registration body is not a client metadata object (a fixed text), or None."""
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return "the body is not JSON (or is nested too deeply)"
+    if not isinstance(document, dict):
+        return "the body is not a JSON object"
+    for name, value in document.items():
+        if name in STRING_FIELDS and not (isinstance(value, str) and len(value) <= MAX_FIELD):
+            return f"{name} must be a string of at most {MAX_FIELD} characters"
+        if name in LIST_FIELDS and not (
+            isinstance(value, list)
+            and len(value) <= 32
+            and all(isinstance(item, str) and len(item) <= MAX_FIELD for item in value)
+        ):
+            return f"{name} must be a list of at most 32 strings"
+    return None

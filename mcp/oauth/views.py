@@ -26,7 +26,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mcp.oauth import keys, misbehaviours
-from mcp.oauth.metadata import server_metadata
+from mcp.oauth.metadata import metadata_problem, server_metadata
 from mcp.oauth.policy import is_loopback
 from mcp.oauth.server import Grantee, effective_misbehaviours, get_server
 
@@ -48,12 +48,14 @@ def embedded_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
     return wrapper
 
 
+@csrf_exempt
 @require_GET
 @embedded_only
 def authorization_server_metadata(request: HttpRequest) -> HttpResponse:
     return JsonResponse(server_metadata(), headers={"Cache-Control": "max-age=300"})
 
 
+@csrf_exempt
 @require_GET
 @embedded_only
 def jwks(request: HttpRequest) -> HttpResponse:
@@ -73,6 +75,13 @@ def token(request: HttpRequest) -> HttpResponse:
 def register(request: HttpRequest) -> HttpResponse:
     if not settings.MCP_OAUTH_DCR:
         return JsonResponse({"error": "not_found", "error_description": "Registration is off"}, status=404)
+    problem = metadata_problem(request.body)
+    if problem:
+        return JsonResponse(
+            {"error": "invalid_client_metadata", "error_description": problem},
+            status=400,
+            headers={"Cache-Control": "no-store"},
+        )
     return get_server().create_endpoint_response("client_registration", request)
 
 

@@ -561,6 +561,96 @@ def test_consent_page_approves_in_a_browser_form(auth_server, http):
     assert redirect_params(denied)["error"] == "access_denied"
 
 
+JSON = {"Content-Type": "application/json"}
+HOSTILE = {
+    "register: not JSON": ("POST", "/oauth/register", {"content": b"not json", "headers": JSON}),
+    "register: a list": ("POST", "/oauth/register", {"content": b"[1,2]", "headers": JSON}),
+    "register: nested 5000 deep": (
+        "POST",
+        "/oauth/register",
+        {"content": b"[" * 5000 + b"]" * 5000, "headers": JSON},
+    ),
+    "register: redirect_uris of numbers": ("POST", "/oauth/register", {"json": {"redirect_uris": [1, 2]}}),
+    "register: scope a number": (
+        "POST",
+        "/oauth/register",
+        {"json": {"redirect_uris": [CALLBACK], "scope": 42}},
+    ),
+    "register: auth method a list": (
+        "POST",
+        "/oauth/register",
+        {"json": {"redirect_uris": [CALLBACK], "token_endpoint_auth_method": ["none"]}},
+    ),
+    "register: name an object": (
+        "POST",
+        "/oauth/register",
+        {"json": {"redirect_uris": [CALLBACK], "client_name": {}}},
+    ),
+    "register: http redirect off loopback": (
+        "POST",
+        "/oauth/register",
+        {"json": {"redirect_uris": ["http://a.example/cb"]}},
+    ),
+    "register: custom scheme redirect": (
+        "POST",
+        "/oauth/register",
+        {"json": {"redirect_uris": ["myapp://cb"]}},
+    ),
+    "token: empty": ("POST", "/oauth/token", {"data": {}}),
+    "token: undecodable form": (
+        "POST",
+        "/oauth/token",
+        {"content": b"\xff\xfe=\x00", "headers": {"Content-Type": "application/x-www-form-urlencoded"}},
+    ),
+    "token: bad basic auth": (
+        "POST",
+        "/oauth/token",
+        {"data": {"grant_type": "client_credentials"}, "headers": {"Authorization": "Basic !!!"}},
+    ),
+    "token: password grant": ("POST", "/oauth/token", {"data": {"grant_type": "password", "username": "a"}}),
+    "token: unknown URL client": (
+        "POST",
+        "/oauth/token",
+        {"data": {"grant_type": "authorization_code", "client_id": "http://127.0.0.1:1/x.json", "code": "y"}},
+    ),
+    "revoke: unknown client": ("POST", "/oauth/revoke", {"data": {"token": "a.b.c", "client_id": "nope"}}),
+    "authorize: nothing": ("GET", "/oauth/authorize", {}),
+    "authorize: broken URL client": (
+        "GET",
+        "/oauth/authorize",
+        {"params": {"client_id": "http://[::1", "response_type": "code"}},
+    ),
+    "authorize: port out of range": (
+        "GET",
+        "/oauth/authorize",
+        {"params": {"client_id": "http://127.0.0.1:99999/x", "response_type": "code"}},
+    ),
+    "authorize: control characters": (
+        "GET",
+        "/oauth/authorize",
+        {"params": {"client_id": "\x00\x01", "response_type": "code"}},
+    ),
+    "authorize: two client ids": (
+        "GET",
+        "/oauth/authorize",
+        {"params": [("client_id", "a"), ("client_id", "b")]},
+    ),
+    "metadata: POST": ("POST", "/.well-known/oauth-authorization-server", {}),
+    "token: GET": ("GET", "/oauth/token", {}),
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_hostile_input_to_the_authorization_server_is_a_clean_4xx(auth_server, http, name):
+    method, path, options = HOSTILE[name]
+    response = http.request(method, path, **options)
+    assert 400 <= response.status_code < 500, f"{response.status_code} {response.text[:300]}"
+    assert "Traceback" not in response.text
+    if path != "/oauth/authorize":
+        assert response.headers.get("allow") or response.json().get("error"), response.text[:300]
+    assert http.get("/health").status_code == 200
+
+
 # --- The admin --------------------------------------------------------------------------------------
 
 
