@@ -20,10 +20,12 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
+from tests.e2e.chromium import Browser
 from tests.e2e.live import HTTP_TIMEOUT, LiveServer, start_server
 from tests.e2e.oauth_flow import (
     CALLBACK,
@@ -54,10 +56,19 @@ class DocumentServer:
     def __init__(self) -> None:
         self.documents: dict[str, Any] = {}
         self.fetches = 0
+        self.callbacks: list[str] = []
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                if self.path.startswith("/callback"):
+                    # A client's redirect URI, for the browser test.
+                    owner.callbacks.append(self.path)
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/plain")
+                    self.end_headers()
+                    self.wfile.write(b"back at the client")
+                    return
                 owner.fetches += 1
                 document = owner.documents.get(self.path)
                 body = json.dumps(document).encode() if document is not None else b"{}"
@@ -649,6 +660,48 @@ def test_hostile_input_to_the_authorization_server_is_a_clean_4xx(auth_server, h
     if path != "/oauth/authorize":
         assert response.headers.get("allow") or response.json().get("error"), response.text[:300]
     assert http.get("/health").status_code == 200
+
+
+def test_consent_page_in_a_real_browser(auth_server, http, documents):
+    """Headless Chromium loads the page, the user changes the subject and clicks Approve; the
+    browser lands on the client's redirect URI with a code that redeems for that subject."""
+    callback = documents.url("/callback")
+    client = register(http, client_name="Browser Client", redirect_uris=[callback])
+    pkce = Pkce()
+    url = str(
+        httpx.URL(
+            f"{auth_server.url}/oauth/authorize",
+            params={
+                "response_type": "code",
+                "client_id": client["client_id"],
+                "redirect_uri": callback,
+                "state": "browser-state",
+                "code_challenge": pkce.challenge,
+                "code_challenge_method": "S256",
+                "scope": "mcp:tools",
+                "resource": auth_server.mcp_url,
+                "prompt": "consent",
+            },
+        )
+    )
+    browser = Browser()
+    try:
+        browser.navigate(url)
+        browser.wait_for("document.querySelector('button.approve') !== null")
+        shown = browser.evaluate("document.body.innerText")
+        assert "Browser Client" in shown and "Sends you back to" in shown
+        browser.evaluate("document.querySelector('input[name=subject]').value = 'browser-user'")
+        browser.evaluate("document.querySelector('button.approve').click()")
+        landed = browser.wait_for(f"location.href.startsWith({callback!r}) && location.href")
+    finally:
+        browser.close()
+    params = {name: values[0] for name, values in parse_qs(urlsplit(landed).query).items()}
+    assert params["state"] == "browser-state" and documents.callbacks
+    token = exchange(http, client["client_id"], params["code"], pkce, redirect_uri=callback).json()
+    SEEN_SECRETS.update((token["access_token"], token["refresh_token"], params["code"]))
+    session = mcp_post(http, token["access_token"], INITIALIZE).headers["mcp-session-id"]
+    decoded = mcp_post(http, token["access_token"], call_tool("bearerDecode"), session).json()
+    assert claim(decoded["result"]["content"][0]["text"], "Subject") == "browser-user"
 
 
 # --- The admin --------------------------------------------------------------------------------------
