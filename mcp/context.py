@@ -22,7 +22,6 @@ from django.conf import settings
 from mcp import jsonrpc
 from mcp.bus import OUTBOX
 from mcp.errors import ClientRequestFailed, MissingClientCapability, NoSession
-from mcp.mrtr import InputRequired
 from mcp.protocol import LOG_RANK
 
 if TYPE_CHECKING:
@@ -204,15 +203,11 @@ class Context:
     ) -> dict[str, dict[str, Any]]:
         """Several client requests at once, ``{key: (method, params)}``; the answers by key.
 
-        Stateless: one InputRequiredResult asks for every input still missing.
+        Stateless: one InputRequiredResult asks for every input still missing (a task of the
+        tasks extension waits, input_required, until tasks/update brings them).
         """
         if self.inputs is not None:
-            answers = {
-                key: self.inputs.take(key, method, params) for key, (method, params) in requests.items()
-            }
-            if any(answer is None for answer in answers.values()):
-                raise InputRequired(dict(self.inputs.asked))
-            return {key: answer for key, answer in answers.items() if answer is not None}
+            return await self.inputs.ask_all(requests)
         replies = await asyncio.gather(
             *(self.ask_client(method, params) for method, params in requests.values())
         )
@@ -238,7 +233,7 @@ class Context:
         declare is refused with -32021 (``MissingClientCapability``).
         """
         if self.inputs is not None:
-            return self.inputs.answer(key or self.inputs.next_key(), method, params)
+            return await self.inputs.ask(key or self.inputs.next_key(), method, params)
         session = self.session
         if session is None:
             raise ClientRequestFailed(f"{method} needs a session")

@@ -147,11 +147,11 @@ class MissingClientCapability(HttpError):
 
     code = -32021
 
-    def __init__(self, capability: str) -> None:
+    def __init__(self, capability: str, *, required: dict[str, Any] | None = None) -> None:
         super().__init__(
             f"Missing required client capability: this request needs {capability!r}, which the "
             "client did not declare in io.modelcontextprotocol/clientCapabilities",
-            data={"requiredCapabilities": {capability: {}}},
+            data={"requiredCapabilities": required or {capability: {}}},
         )
 
 

@@ -32,7 +32,7 @@ SUBSCRIPTION_ID = PREFIX + "subscriptionId"
 TASKS_EXTENSION = PREFIX + "tasks"
 
 # Extensions this server offers to 2026-07-28 clients (capabilities.extensions).
-EXTENSIONS: dict[str, Any] = {}
+EXTENSIONS: dict[str, Any] = {TASKS_EXTENSION: {}}
 
 # Results clients may cache (2026-07-28 server/utilities/caching), and for whom.
 CACHE_SCOPES = {

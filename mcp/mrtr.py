@@ -124,6 +124,19 @@ class Inputs:
             raise InputRequired(dict(self.asked))
         return found
 
+    async def ask(self, key: str, method: str, params: dict[str, Any] | None) -> dict[str, Any]:
+        """The answer to one input request; InputRequired (ends the request) without it."""
+        return self.answer(key, method, params)
+
+    async def ask_all(
+        self, requests: dict[str, tuple[str, dict[str, Any] | None]]
+    ) -> dict[str, dict[str, Any]]:
+        """The answers to several input requests; InputRequired for all missing ones at once."""
+        answers = {key: self.take(key, method, params) for key, (method, params) in requests.items()}
+        if any(answer is None for answer in answers.values()):
+            raise InputRequired(dict(self.asked))
+        return {key: answer for key, answer in answers.items() if answer is not None}
+
     def seal(self) -> str:
         """A fresh requestState carrying the answers the tool used (never the same string twice)."""
         payload = {

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from mcp import dispatch, handlers, jsonrpc, modern, mrtr
+from mcp import dispatch, handlers, jsonrpc, modern, mrtr, task_extension
 from mcp.context import Context
 from mcp.errors import HttpError, InvalidParams, ResourceNotFound, UnknownMethod, message_for
 
@@ -25,13 +25,17 @@ LISTEN = "subscriptions/listen"
 METHODS: dict[str, dispatch.Handler] = {
     "server/discover": handlers.discover,
     "tools/list": handlers.list_tools,
-    "tools/call": handlers.call_tool,
+    "tools/call": task_extension.call_tool,
     "resources/list": handlers.list_resources,
     "resources/templates/list": handlers.list_resource_templates,
     "resources/read": handlers.read_resource,
     "prompts/list": handlers.list_prompts,
     "prompts/get": handlers.get_prompt,
     "completion/complete": handlers.complete,
+    # The tasks extension (io.modelcontextprotocol/tasks).
+    "tasks/get": task_extension.get,
+    "tasks/update": task_extension.update,
+    "tasks/cancel": task_extension.cancel,
 }
 
 # Methods only the session era has; named in the 404's message so a client sees why.

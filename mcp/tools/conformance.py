@@ -421,4 +421,4 @@ async def complete_prompt_arguments(
 
 
 # The 2026-07-28 scenarios' fixtures join this toolset (they import TOOLSET from here).
-from mcp.tools import conformance_modern  # noqa: E402, F401
+from mcp.tools import conformance_modern, conformance_tasks  # noqa: E402, F401

@@ -131,6 +131,8 @@ class Tool:
     task_support: str = "forbidden"
     # Listed only in sessions that turned dynamic tools on (triggerListChanged).
     dynamic: bool = False
+    # Inputs gathered by input_required rounds before a 2026-07-28 call becomes a task.
+    inputs_before_task: dict[str, tuple[str, dict[str, Any]]] | None = None
 
     @cached_property
     def definition(self) -> dict[str, Any]:
