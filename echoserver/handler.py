@@ -14,7 +14,8 @@ responses) and differs only where that cost lives:
   buffered whole;
 - the view runs in the server's own task: only a streaming response gets Django's
   disconnect listener (two tasks and a wait per request otherwise);
-- each MCP path is resolved once (the MCP URLconf has no path parameters).
+- each MCP path is resolved once (the MCP URLconf has no path parameters), and neither
+  the URLconf nor the script prefix ("/") is written into context variables per request.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, RequestAborted
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.core.handlers.exception import convert_exception_to_response
-from django.urls import ResolverMatch, get_resolver, set_script_prefix, set_urlconf
+from django.urls import ResolverMatch, get_resolver, set_script_prefix
 from django.utils.module_loading import import_string
 
 from mcp.redact import describe_exception
@@ -92,9 +93,13 @@ class McpASGIHandler(ASGIHandler):
 
     def resolve_request(self, request):
         """Django's, with each MCP path resolved once: the MCP URLconf has no path parameters,
-        so a path always resolves to the same match (views get copies of its kwargs)."""
+        so a path always resolves to the same match (views get copies of its kwargs).
+
+        Unlike Django's, it does not make ``request.urlconf`` the active URLconf: no MCP view
+        reverses or resolves URLs, and setting it costs a context-variable write per request
+        (``reverse`` in an MCP view would use ROOT_URLCONF, which includes the MCP routes).
+        """
         urlconf = request.urlconf
-        set_urlconf(urlconf)
         key = (urlconf, request.path_info)
         match = self._matches.get(key)
         if match is None:

@@ -81,7 +81,7 @@ MIDDLEWARE = [
 # a request never hops to a thread (see echoserver.handler).
 MCP_MIDDLEWARE = [
     "mcp.security.HostOriginMiddleware",
-    "corsheaders.middleware.CorsMiddleware",
+    "mcp.security.McpCorsMiddleware",
 ]
 MCP_PATHS = ("/mcp", "/sse", "/messages")
 MCP_URLCONF = "mcp.urls"

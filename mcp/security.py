@@ -9,12 +9,17 @@ when the peer is a configured proxy (MCP_TRUSTED_PROXIES).
 from __future__ import annotations
 
 import ipaddress
+import re
 import time
 from functools import cache
 from urllib.parse import urlsplit
 
 from asgiref.sync import markcoroutinefunction
+from corsheaders.conf import conf as cors_conf
+from corsheaders.middleware import CorsMiddleware
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import HttpRequest
 from django.http.request import split_domain_port, validate_host
 from django.http.response import HttpResponseBase
@@ -41,15 +46,24 @@ def is_trusted_proxy(addr: str) -> bool:
 
 
 def header_map(request: HttpRequest) -> dict[str, str]:
-    """Request headers as sent: lower-case names, repeated headers joined with ", "."""
+    """Request headers as sent: lower-case names, repeated headers joined with ", ".
+
+    Built once per request (the Host/Origin check and ``request_info`` both need it); the
+    dict is shared, so callers read it and never change it.
+    """
+    cached = request.__dict__.get("_mcp_header_map")
+    if cached is not None:
+        return cached
     raw = request.scope.get("headers") if hasattr(request, "scope") else None
     if raw is None:
-        return {name.lower(): value for name, value in request.headers.items()}
-    headers: dict[str, str] = {}
-    for name_bytes, value_bytes in raw:
-        name = name_bytes.decode("latin-1").lower()
-        value = value_bytes.decode("latin-1")
-        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+        headers = {name.lower(): value for name, value in request.headers.items()}
+    else:
+        headers = {}
+        for name_bytes, value_bytes in raw:
+            name = name_bytes.decode("latin-1").lower()
+            value = value_bytes.decode("latin-1")
+            headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    request._mcp_header_map = headers
     return headers
 
 
@@ -118,12 +132,27 @@ def origin_allowed(origin: str, host: str) -> bool:
     return False
 
 
+# Host header value -> allowed by MCP_ALLOWED_HOSTS; a handful of values in practice, bounded
+# against a client cycling through Host values; forgotten when the setting changes.
+_host_verdicts: dict[str, bool] = {}
+MAX_HOST_VERDICTS = 256
+
+
+def host_allowed(host: str) -> bool:
+    verdict = _host_verdicts.get(host)
+    if verdict is None:
+        domain, _ = split_domain_port(host)
+        verdict = bool(domain) and validate_host(domain, settings.MCP_ALLOWED_HOSTS)
+        if len(_host_verdicts) < MAX_HOST_VERDICTS:
+            _host_verdicts[host] = verdict
+    return verdict
+
+
 def host_origin_problem(request: HttpRequest) -> str | None:
     """Why the request must be refused (DNS rebinding), or None."""
     headers = header_map(request)
     host = effective_host(request, headers)
-    domain, _ = split_domain_port(host)
-    if not domain or not validate_host(domain, settings.MCP_ALLOWED_HOSTS):
+    if not host_allowed(host):
         return f"Forbidden: Host {host[:100]!r} is not allowed (configure MCP_ALLOWED_HOSTS)"
     origin = headers.get("origin")
     if origin is not None and not origin_allowed(origin, host):
@@ -146,3 +175,30 @@ class HostOriginMiddleware:
         if problem is not None:
             return error_response(Forbidden(problem))
         return await self.get_response(request)
+
+
+class McpCorsMiddleware(CorsMiddleware):
+    """django-cors-headers' middleware with CORS_URLS_REGEX matched once per path (the MCP
+    paths are a few; its own ``is_enabled`` reads the setting and matches on every request).
+    Everything else, headers and preflight answers included, is the library's.
+    """
+
+    def is_enabled(self, request: HttpRequest) -> bool:
+        path = request.path_info
+        enabled = _cors_paths.get(path)
+        if enabled is None:
+            enabled = bool(re.match(cors_conf.CORS_URLS_REGEX, path))
+            if len(_cors_paths) < MAX_HOST_VERDICTS:
+                _cors_paths[path] = enabled
+        return enabled or self.check_signal(request)
+
+
+_cors_paths: dict[str, bool] = {}
+
+
+@receiver(setting_changed)
+def _forget_verdicts(*, setting: str, **_: object) -> None:
+    if setting == "MCP_ALLOWED_HOSTS":
+        _host_verdicts.clear()
+    elif setting == "CORS_URLS_REGEX":
+        _cors_paths.clear()
