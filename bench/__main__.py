@@ -25,7 +25,7 @@ from pathlib import Path
 
 from bench import install, procs, report, scenarios
 from bench.client import Client
-from bench.targets import CLIENT_CPUS, DEFAULT, REPO, SMOKE, TARGETS, VAR, Target
+from bench.targets import CLIENT_CPUS, DEFAULT, REPO, SMOKE, TARGETS, VAR, Target, at_revision
 
 RESULTS = REPO / "bench" / "results"
 
@@ -49,7 +49,7 @@ def serve(target: Target, redis: procs.Running | None, raw: Path) -> Iterator[sc
         port=port,
         log=raw / f"{target.key}-server-{port}.log",
         env=target.environment(port, redis_port, data_dir),
-        cwd=REPO,
+        cwd=target.cwd,
     )
     try:
         client = Client(port)
@@ -152,6 +152,16 @@ def machine() -> dict:
     }
 
 
+def export_revision(revision: str) -> Path:
+    """The project's files at ``revision`` (git archive), under var/bench/revisions."""
+    target = VAR / "revisions" / revision
+    if not (target / "echoserver").is_dir():
+        target.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "archive", revision], cwd=REPO, capture_output=True, check=True)
+        subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
+    return target
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
@@ -164,6 +174,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, help="rounds (default 3; smoke 1)")
     parser.add_argument("--seconds", type=float, help="length of each S1 run (others scale with it)")
     parser.add_argument("--skip", default="", help="comma list of scenarios to leave out, e.g. S4,S5")
+    parser.add_argument(
+        "--baseline",
+        default="",
+        help="comma list of git revisions of this project to measure beside the checkout (S1, S3)",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS, help="where results.md/json and chart.svg go")
     return parser.parse_args(argv)
 
@@ -188,6 +203,9 @@ def main(argv: list[str] | None = None) -> int:
         replace(TARGETS[k], scenarios=tuple(s for s in TARGETS[k].scenarios if s not in skip)) for k in keys
     ]
 
+    for revision in filter(None, args.baseline.split(",")):
+        source = export_revision(revision)
+        targets += [at_revision(k, revision, source) for k in ("ours-memory", "ours-redis") if k in keys]
     if procs.cpu_count() >= 2:
         os.sched_setaffinity(0, {int(CLIENT_CPUS)})  # the setup client stays off the server's core
     install.prepare({t.venv for t in targets})

@@ -203,6 +203,23 @@ def markdown(outcome: dict) -> str:
             f"| 2 workers / 1 worker | {fmt(ratio(outcome, two, 'S1', one), 2, 'x')} | "
             f"| {fmt(ratio(outcome, two, 'S3', one), 2, 'x')} |"
         )
+    revisions = sorted({k.split("@", 1)[1] for k in keys if "@" in k})
+    if revisions:
+        lines += [
+            "",
+            "This checkout against older revisions of the project, same run (median of the "
+            "per-round ratios checkout / revision):",
+            "",
+            "| checkout against | S1 memory | S3 memory | S1 Redis | S3 Redis |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for revision in revisions:
+            speedups = [
+                fmt(ratio(outcome, mode, scenario, f"{mode}@{revision}"), 2, "x")
+                for mode in OURS_ONE_CORE
+                for scenario in ("S1", "S3")
+            ]
+            lines.append(row(revision, *speedups))
     rules = [(k, r, d) for k, r, d in TARGETS if k in outcome["results"]]
     if rules and "bare" in outcome["results"]:
         lines += ["", "| target (issue 8) | measured | met |", "|---|---:|---|"]

@@ -8,7 +8,7 @@ or node folder under ``var/bench`` (see ``bench.install``).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -28,7 +28,6 @@ ALL_VERSIONS = "2025-11-25,2025-06-18,2025-03-26,2024-11-05"
 class Target:
     key: str
     label: str
-    # Given the port and the private Redis port (0: none), the command and extra environment.
     venv: str | None  # the virtualenv (under var/bench/venvs, or "project") it runs from; None: node
     args: tuple[str, ...]
     env: dict[str, str] = field(default_factory=dict)
@@ -44,6 +43,8 @@ class Target:
     deletes: bool = True  # answers DELETE (S3 counts sessions, else cycles)
     scenarios: tuple[str, ...] = ("S1", "S2", "S3", "S4", "S5", "S6")
     note: str = ""
+    # Where the server runs from: this checkout, or an older revision's (see ``at_revision``).
+    cwd: Path = REPO
 
     @property
     def ceiling(self) -> bool:
@@ -207,3 +208,17 @@ DEFAULT = (
     "ours-redis-2w",
 )
 SMOKE = ("ours-memory", "ours-redis")
+
+
+def at_revision(key: str, revision: str, source: Path) -> Target:
+    """This project's target ``key`` as of an older ``revision`` exported to ``source``: the
+    same virtualenv, but run from that directory, whose packages come first on sys.path."""
+    base = TARGETS[key]
+    return replace(
+        base,
+        key=f"{key}@{revision}",
+        label=f"{base.label}, at {revision}",
+        cwd=source,
+        scenarios=("S1", "S3"),
+        s5_call=None,
+    )
