@@ -145,13 +145,12 @@ async def initialize(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 async def check_session_limits(ctx: Context) -> None:
     """503 when the store holds MCP_MAX_SESSIONS, or the caller MCP_MAX_SESSIONS_PER_CLIENT
     (sessions and state handles alike)."""
-    stats = await ctx.store.stats()
-    if stats.active >= settings.MCP_MAX_SESSIONS:
+    active, mine = await ctx.store.occupancy(ctx.request.principal or ctx.request.client_addr)
+    if active >= settings.MCP_MAX_SESSIONS:
         raise ServiceUnavailable(
             f"Service Unavailable: the server holds its maximum of {settings.MCP_MAX_SESSIONS} sessions"
         )
-    client = ctx.request.principal or ctx.request.client_addr
-    if await ctx.store.count_for_client(client) >= settings.MCP_MAX_SESSIONS_PER_CLIENT:
+    if mine >= settings.MCP_MAX_SESSIONS_PER_CLIENT:
         raise ServiceUnavailable(
             "Service Unavailable: this client holds its maximum of "
             f"{settings.MCP_MAX_SESSIONS_PER_CLIENT} sessions (MCP_MAX_SESSIONS_PER_CLIENT); "
