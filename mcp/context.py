@@ -98,6 +98,8 @@ class Context:
         # A 2026-07-28 (stateless) request: its _meta, and the inputs its retries carry.
         self.modern: RequestMeta | None = None
         self.inputs: Inputs | None = None
+        # A state handle minted during this request (mcp.handles), to be shown to the client.
+        self.minted_handle: str | None = None
 
     @property
     def stateless(self) -> bool:

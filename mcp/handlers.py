@@ -254,9 +254,11 @@ async def _run_tool(ctx: Context, tool: Tool, params: dict[str, Any]) -> dict[st
         return ToolResult.error(str(exc)).to_wire()
     except ClientRequestFailed as exc:
         return ToolResult.error(f"{name} could not complete: {exc}").to_wire()
-    if isinstance(outcome, str):
-        return {"content": [text(outcome)]}
-    return outcome.to_wire()
+    result = {"content": [text(outcome)]} if isinstance(outcome, str) else outcome.to_wire()
+    minted = handles.note(ctx)
+    if minted is not None:
+        result["content"] = [*result["content"], minted]
+    return result
 
 
 # --- Resources ---------------------------------------------------------------------------

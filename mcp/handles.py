@@ -67,7 +67,18 @@ async def scope(ctx: Context) -> Session | None:
         principal=ctx.request.principal,
         client_addr=ctx.request.client_addr,
     )
+    ctx.minted_handle = ctx.session.id
     return ctx.session
+
+
+def note(ctx: Context) -> dict[str, Any] | None:
+    """The text block that tells a stateless client the handle minted for this call."""
+    if ctx.minted_handle is None:
+        return None
+    return {
+        "type": "text",
+        "text": f"State handle: {ctx.minted_handle} (pass it as `handle` to keep using this state)",
+    }
 
 
 def label(ctx: Context) -> str:

@@ -181,3 +181,30 @@ async def test_a_handle_is_bound_to_its_principal(http, jwt_mode):  # noqa: F811
     assert theirs["isError"] is True and "Unknown or expired handle" in theirs["content"][0]["text"]
     mine = modern_result(await call(http, "replayLastEcho", {"handle": handle}, headers=alice), "tools/call")
     assert mine["content"][0]["text"].endswith("alice's")
+
+
+def _note_handle(result: dict[str, Any]) -> str:
+    notes = [block["text"] for block in result["content"] if block["text"].startswith("State handle: ")]
+    assert len(notes) == 1, result
+    return notes[0].split()[2]
+
+
+async def test_the_calculator_history_lives_under_a_handle(http):
+    first = modern_result(await call(http, "calculate", {"a": 2, "b": 3, "op": "add"}), "tools/call")
+    handle = _note_handle(first)
+    assert first["structuredContent"]["result"] == 5
+    second = modern_result(
+        await call(http, "calculate", {"a": 6, "b": 7, "op": "multiply", "handle": handle}), "tools/call"
+    )
+    assert not any(block["text"].startswith("State handle: ") for block in second["content"])
+    listed = modern_result(await call(http, "calculationHistory", {"handle": handle}), "tools/call")
+    assert [record["result"] for record in listed["structuredContent"]["calculations"]] == [5, 42]
+    other = modern_result(await call(http, "calculationHistory"), "tools/call")
+    assert other["content"][0]["text"] == "No calculations yet."
+
+
+async def test_a_session_keeps_its_history_without_handles(session):
+    await session.call_tool("calculate", {"a": 1, "b": 1, "op": "add"})
+    listed = await session.call_tool("calculationHistory", {})
+    assert [record["result"] for record in listed["structuredContent"]["calculations"]] == [2]
+    assert all(not block["text"].startswith("State handle: ") for block in listed["content"])

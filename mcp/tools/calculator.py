@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from mcp import metrics
+from mcp import handles, metrics
 from mcp.errors import ResourceNotFound
 from mcp.tools import calc_math
 from mcp.tools.calc_math import ADVANCED_OPERATIONS, BASIC_OPERATIONS, js_number
@@ -109,18 +109,36 @@ async def _remember(ctx: Context, operation: str, inputs: list[int | float], res
         "inputs": inputs,
         "result": result,
     }
-    if ctx.session is not None:
-        record["sessionId"] = ctx.session.id
-        await ctx.store.push(ctx.session.id, HISTORY, record, cap=HISTORY_LIMIT)
+    scope = await handles.scope(ctx)
+    if scope is not None:
+        record["sessionId"] = scope.id
+        await ctx.store.push(scope.id, HISTORY, record, cap=HISTORY_LIMIT)
     metrics.CALCULATIONS.labels(operation=operation).inc()
     return record["id"]
 
 
 async def history(ctx: Context) -> list[dict[str, Any]]:
-    """The caller's calculations, oldest first (empty without a session)."""
+    """The caller's calculations, oldest first (empty without a session or a state handle)."""
     if ctx.session is None:
         return []
     return await ctx.store.items(ctx.session.id, HISTORY)
+
+
+@TOOLSET.tool(
+    "calculationHistory",
+    "The calculations of this session (or, without a session, of the given state handle), oldest first",
+    handles.with_handle({"type": "object", "properties": {}, "additionalProperties": False}),
+    title="Calculation history",
+    annotations={"readOnlyHint": True, "openWorldHint": False},
+)
+async def calculation_history(ctx: Context, args: dict[str, Any]) -> ToolResult:
+    records = await history(ctx)
+    lines = [
+        f"{r['operation']}({', '.join(js_number(v) for v in r['inputs'])}) = {js_number(r['result'])}"
+        for r in records
+    ]
+    summary = "\n".join(lines) if lines else "No calculations yet."
+    return ToolResult([text(summary)], {"calculations": records})
 
 
 # --- Tools -----------------------------------------------------------------------------------
@@ -146,6 +164,7 @@ _OP = {"type": "string", "enum": list(BASIC_OPERATIONS), "description": "Operati
                 "type": "boolean",
                 "description": "Report progress while calculating (sent only with a progressToken)",
             },
+            handles.ARGUMENT: handles.SCHEMA,
         },
         "required": ["a", "b", "op"],
         "additionalProperties": False,
@@ -204,6 +223,7 @@ async def calculate(ctx: Context, args: dict[str, Any]) -> ToolResult:
                 "type": "boolean",
                 "description": "Report progress during batch processing (sent only with a progressToken)",
             },
+            handles.ARGUMENT: handles.SCHEMA,
         },
         "required": ["calculations"],
         "additionalProperties": False,
@@ -280,6 +300,7 @@ async def batch_calculate(ctx: Context, args: dict[str, Any]) -> ToolResult:
             },
             "value": {**_NUMBER, "description": "Input value (the exponent for power)"},
             "base": {**_NUMBER, "description": "Base for power or logarithm operations"},
+            handles.ARGUMENT: handles.SCHEMA,
         },
         "required": ["operation", "value"],
         "additionalProperties": False,
