@@ -286,3 +286,9 @@ async def test_a_session_client_is_unaffected_by_stateless_requests(session: Mcp
     assert "kept" in echoed["content"][0]["text"]
     replay = await session.call_tool("replayLastEcho", {})
     assert "kept" in replay["content"][0]["text"]
+
+
+async def test_with_the_stateless_era_off_modern_requests_get_the_session_versions(http, settings):
+    settings.MCP_STATELESS = False
+    error = modern_error(await modern_post(http, "server/discover"), 400, -32022)["error"]
+    assert error["data"] == {"supported": SESSION_VERSIONS, "requested": MODERN}
