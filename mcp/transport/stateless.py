@@ -30,6 +30,7 @@ from mcp.bus import get_bus
 from mcp.context import Context, RequestInfo
 from mcp.errors import BadRequest, HeaderMismatch, HttpError, McpError, MethodNotAllowed, message_for
 from mcp.faults import inject as faults
+from mcp.handlers import server_capabilities
 from mcp.protocol import PROTOCOL_HEADER
 from mcp.responses import empty_response, json_response, sse_response
 from mcp.store import get_store
@@ -121,8 +122,6 @@ async def answer(ctx: Context, message: jsonrpc.Request, stream: LiveStream) -> 
 
 
 def listen_response(message: jsonrpc.Request) -> HttpResponseBase:
-    from mcp.handlers import server_capabilities
-
     capabilities = modern.modern_capabilities(server_capabilities(), {})
     agreed = listen.honoured(message.params.get("notifications"), capabilities)
     return sse_response(listen_events(message.id, agreed))

@@ -87,7 +87,7 @@ def check_sdk_steps(outcome: dict[str, dict[str, Any]], who: str) -> None:
     assert "failed" not in outcome, outcome.get("failed")
     assert outcome["connected"]["version"] == "2026-07-28"
     assert "echo" in outcome["tools"]["names"] and "requestSampling" in outcome["tools"]["names"]
-    assert outcome["echo"]["text"].endswith(f"hello from {who}")
+    assert f"] hello from {who}\nState handle: " in outcome["echo"]["text"]  # echo minted a handle
     assert outcome["sampling"]["isError"] is False
     assert f"sampled by the {who} client" in outcome["sampling"]["text"]
     assert outcome["event"]["type"] in ("ToolsListChanged", "notifications/tools/list_changed")
