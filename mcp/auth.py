@@ -550,34 +550,3 @@ async def authenticate(info: RequestInfo) -> None:
         )
     info.principal = principal
     info.auth = claims
-
-
-def check_step_up(info: RequestInfo, tool: str) -> None:
-    """Embedded mode: 403 insufficient_scope when ``tool`` needs the step-up scope.
-
-    A tool needs it when MCP_OAUTH_STEP_UP_TOOLS names it, or when the token's
-    ``mcp_step_up_tools`` claim (the step_up misbehaviour, signed by our own authorization
-    server) does. The challenge asks for the scopes the token has plus the step-up scope, so
-    a client that re-authorizes with it keeps what it had (MCP 2025-11-25, scope challenges).
-    """
-    if settings.MCP_AUTH != "embedded" or info.auth is None:
-        return
-    claimed = info.auth.get("mcp_step_up_tools")
-    tools = set(settings.MCP_OAUTH_STEP_UP_TOOLS)
-    if isinstance(claimed, list):
-        tools.update(item for item in claimed if isinstance(item, str))
-    scope = settings.MCP_OAUTH_STEP_UP_SCOPE
-    granted = granted_scopes(info.auth)
-    if tool not in tools or scope in granted:
-        return
-    config = current_config()
-    wanted = tuple(dict.fromkeys([*config.required_scopes, *sorted(granted), scope]))
-    description = f"the tool {tool[:100]!r} needs the scope {scope}"
-    raise Forbidden(
-        f"Forbidden: {description}",
-        headers={
-            "WWW-Authenticate": challenge(
-                config, error="insufficient_scope", description=description, scopes=wanted
-            )
-        },
-    )

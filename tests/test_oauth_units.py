@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mcp import auth
+from mcp import authz
 from mcp.context import RequestInfo
 from mcp.errors import Forbidden
 from mcp.oauth import misbehaviours
@@ -144,12 +144,12 @@ def test_step_up_challenge_asks_for_granted_plus_step_up_scope(settings):
     settings.MCP_OAUTH_STEP_UP_SCOPE = "mcp:elevated"
     settings.MCP_OAUTH_STEP_UP_TOOLS = ["calculate"]
     claims = {"scope": "mcp:tools extra", "mcp_step_up_tools": ["echo"]}
-    auth.check_step_up(info_with(claims), "bearerDecode")
+    authz.check_step_up(info_with(claims), "bearerDecode")
     for tool in ("echo", "calculate"):
         with pytest.raises(Forbidden) as caught:
-            auth.check_step_up(info_with(claims), tool)
+            authz.check_step_up(info_with(claims), tool)
         header = caught.value.headers["WWW-Authenticate"]
         assert header.startswith('Bearer error="insufficient_scope", scope="mcp:tools extra mcp:elevated"')
-    auth.check_step_up(info_with({**claims, "scope": "mcp:tools mcp:elevated"}), "echo")
+    authz.check_step_up(info_with({**claims, "scope": "mcp:tools mcp:elevated"}), "echo")
     settings.MCP_AUTH = "jwt"
-    auth.check_step_up(info_with(claims), "echo")
+    authz.check_step_up(info_with(claims), "echo")

@@ -174,8 +174,37 @@ class S256Challenge(CodeChallenge):
         return authorization_code.code_challenge_method
 
 
-class CodeGrant(grants.AuthorizationCodeGrant):
+class OurTokenRules:
+    """Token-endpoint grants of this server: the ``resource`` must be ours, and the credential
+    presented (``used_once``: request attribute, model, field) is spent atomically."""
+
+    used_once: tuple[str, type[models.Model], str] | None = None
+
+    def validate_token_request(self) -> None:
+        super().validate_token_request()  # type: ignore[misc]
+        requested_resource(self.request)  # type: ignore[attr-defined]
+
+    def create_token_response(self) -> Any:
+        with transaction.atomic():
+            if self.used_once is not None:
+                attribute, model, used_field = self.used_once
+                use_once(model, getattr(self.request, attribute).pk, used_field)  # type: ignore[attr-defined]
+            return super().create_token_response()  # type: ignore[misc]
+
+
+def grantee_of(record: AuthorizationCode | Token, *, first: bool) -> Grantee:
+    return Grantee(
+        subject=record.subject,
+        resource=record.resource,
+        misbehaviours=list(record.misbehaviours),
+        first=first,
+        grant=record if isinstance(record, AuthorizationCode) else record.grant,
+    )
+
+
+class CodeGrant(OurTokenRules, grants.AuthorizationCodeGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
+    used_once = ("authorization_code", AuthorizationCode, "redeemed")
 
     def validate_authorization_request(self) -> str:
         redirect_uri = super().validate_authorization_request()
@@ -216,30 +245,17 @@ class CodeGrant(grants.AuthorizationCodeGrant):
             raise InvalidGrantError("The authorization code was already used.")
         return item
 
-    def validate_token_request(self) -> None:
-        super().validate_token_request()
-        requested_resource(self.request)
-
-    def create_token_response(self) -> Any:
-        with transaction.atomic():
-            use_once(AuthorizationCode, self.request.authorization_code.pk, "redeemed")
-            return super().create_token_response()
-
     def delete_authorization_code(self, authorization_code: AuthorizationCode) -> None:
         """Redeemed codes are kept (marked) so that a second use can be detected."""
 
     def authenticate_user(self, authorization_code: AuthorizationCode) -> Grantee:
-        return Grantee(
-            subject=authorization_code.subject,
-            resource=authorization_code.resource,
-            misbehaviours=list(authorization_code.misbehaviours),
-            grant=authorization_code,
-        )
+        return grantee_of(authorization_code, first=True)
 
 
-class RefreshGrant(grants.RefreshTokenGrant):
+class RefreshGrant(OurTokenRules, grants.RefreshTokenGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
     INCLUDE_NEW_REFRESH_TOKEN = True
+    used_once = ("refresh_token", Token, "refresh_revoked")
 
     def authenticate_refresh_token(self, refresh_token: str) -> Token | None:
         item = (
@@ -253,36 +269,17 @@ class RefreshGrant(grants.RefreshTokenGrant):
             raise InvalidGrantError("The refresh token was refused (misbehaviour refresh_fails).")
         return item
 
-    def validate_token_request(self) -> None:
-        super().validate_token_request()
-        requested_resource(self.request)
-
-    def create_token_response(self) -> Any:
-        with transaction.atomic():
-            use_once(Token, self.request.refresh_token.pk, "refresh_revoked")
-            return super().create_token_response()
-
     def authenticate_user(self, refresh_token: Token) -> Grantee:
-        return Grantee(
-            subject=refresh_token.subject,
-            resource=refresh_token.resource,
-            misbehaviours=list(refresh_token.misbehaviours),
-            first=False,
-            grant=refresh_token.grant,
-        )
+        return grantee_of(refresh_token, first=False)
 
     def revoke_old_credential(self, refresh_token: Token) -> None:
         """Done atomically in ``create_token_response`` before the new token is made."""
 
 
-class MachineGrant(grants.ClientCredentialsGrant):
+class MachineGrant(OurTokenRules, grants.ClientCredentialsGrant):
     """client_credentials: the client is its own subject; the token is for this resource."""
 
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
-
-    def validate_token_request(self) -> None:
-        super().validate_token_request()
-        requested_resource(self.request)
 
     def create_token_response(self) -> Any:
         client: Client = self.request.client

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 
-from mcp import auth, dispatch, handlers, jsonrpc, metrics, sessions
+from mcp import authz, dispatch, handlers, jsonrpc, metrics, sessions
 from mcp import headers as header_rules
 from mcp.bus import OUTBOX, Bus, get_bus, parse_event_id
 from mcp.context import Context, RequestInfo
@@ -78,7 +78,7 @@ async def post(
             raise BadRequest("Bad Request: initialize creates a session; send it without Mcp-Session-Id")
         return await initialize(message, info, store, bus, accepts_json)
     if isinstance(message, jsonrpc.Request) and message.method == "tools/call":
-        auth.check_step_up(info, str(message.params.get("name", "")))
+        authz.check_step_up(info, str(message.params.get("name", "")))
 
     session = await find_session(request, info, store)
     draw = await faults.before(info, session, store, bus, message)
@@ -193,14 +193,14 @@ async def get(request: HttpRequest) -> HttpResponseBase:
         if stream != OUTBOX:
             # Resuming a POST stream: the rest of it, up to and including its response.
             events = request_events(bus, session.id, stream, after, live=False)
-            return sse_response(faults.stream(events, draw, info.marks, "get"))
+            return sse_response(faults.stream(authz.while_authorized(events, info), draw, info.marks, "get"))
     else:
         stream, after = OUTBOX, await bus.delivered(session.id, OUTBOX)
         if session.protocol_version >= PRIMING_SINCE and not (await bus.info(session.id, OUTBOX)).queued:
             await bus.publish(session.id, OUTBOX, None)
     token = await bus.claim(session.id, OUTBOX)
     events = outbox_events(store, bus, session.id, after, token)
-    return sse_response(faults.stream(events, draw, info.marks, "get"))
+    return sse_response(faults.stream(authz.while_authorized(events, info), draw, info.marks, "get"))
 
 
 async def delete(request: HttpRequest) -> HttpResponseBase:

@@ -25,7 +25,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 
-from mcp import auth, jsonrpc, listen, metrics, modern, request_headers, sse, stateless
+from mcp import authz, jsonrpc, listen, metrics, modern, request_headers, sse, stateless
 from mcp.bus import get_bus
 from mcp.context import Context, RequestInfo
 from mcp.errors import BadRequest, HeaderMismatch, HttpError, McpError, MethodNotAllowed, message_for
@@ -55,7 +55,7 @@ async def post(
     ctx = Context(request=info, session=None, store=get_store(), bus=get_bus(), request_id=message.id)
     try:
         if message.method == "tools/call":
-            auth.check_step_up(info, str(message.params.get("name", "")))
+            authz.check_step_up(info, str(message.params.get("name", "")))
         ctx.modern = admit(request, message)
         meta = message.params.get("_meta")
         ctx.meta = meta if isinstance(meta, dict) else {}

@@ -16,6 +16,7 @@ import re
 import shutil
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -776,7 +777,8 @@ def test_admin_lists_clients_grants_tokens_masked_and_revokes_at_once(auth_serve
 
 
 def test_a_revocation_on_one_node_is_refused_at_once_on_another(tmp_path, redis_url):  # noqa: F811
-    """Two processes on one database and one Redis: the revocation check crosses processes."""
+    """Two processes on one database and one Redis: the revocation check crosses processes, and
+    the GET stream that node B holds open for the token ends too."""
     resource = "http://127.0.0.1:1/mcp"
     env = {
         "MCP_AUTH": "embedded",
@@ -784,6 +786,7 @@ def test_a_revocation_on_one_node_is_refused_at_once_on_another(tmp_path, redis_
         "MCP_OAUTH_CONSENT": "auto",
         "REDIS_URL": redis_url,
         "MCP_REDIS_PREFIX": f"oauth-{tmp_path.name[-12:]}",
+        "MCP_KEEPALIVE_INTERVAL": "0.3",
     }
     nodes = [start_server(tmp_path, env), start_server(tmp_path, env)]
     try:
@@ -799,17 +802,33 @@ def test_a_revocation_on_one_node_is_refused_at_once_on_another(tmp_path, redis_
             init = mcp_post(b, token["access_token"], INITIALIZE)
             assert init.status_code == 200, init.text
             session = init.headers["mcp-session-id"]
-            assert (
-                a.post(
+            with open_stream(b, token["access_token"], session) as stream:
+                assert stream.status_code == 200
+                chunks = stream.iter_bytes()
+                assert next(chunks)
+                revoked = a.post(
                     "/oauth/revoke", data={"token": token["access_token"], "client_id": client["client_id"]}
-                ).status_code
-                == 200
-            )
+                )
+                assert revoked.status_code == 200
+                started = time.monotonic()
+                for _ in chunks:  # keep-alives until the stream ends (the read timeout bounds it)
+                    assert time.monotonic() - started < 20, "the stream outlived its revoked token"
+            assert "closed: the token that opened it was revoked" in nodes[1].log(100_000)
             after = mcp_post(b, token["access_token"], call_tool("echo", {"message": "x"}), session)
             assert after.status_code == 401 and "revoked" in after.headers["www-authenticate"]
     finally:
         for node in nodes:
             node.stop()
+
+
+def open_stream(http: httpx.Client, token: str, session: str) -> Any:
+    headers = {
+        "Accept": "text/event-stream",
+        "Authorization": f"Bearer {token}",
+        "Mcp-Session-Id": session,
+        "MCP-Protocol-Version": "2025-11-25",
+    }
+    return http.stream("GET", "/mcp", headers=headers)
 
 
 # --- Last: nothing secret in the log ----------------------------------------------------------------
