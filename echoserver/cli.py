@@ -36,6 +36,9 @@ def apply_flags(args: argparse.Namespace) -> None:
         "MCP_ECHO_DEBUG": "true" if args.debug else None,
         "MCP_SESSION_TIMEOUT": None if args.session_timeout is None else str(args.session_timeout),
         "MCP_PROTOCOL_VERSIONS_SUPPORTED": args.protocol_versions,
+        # MCP_AUTH=embedded derives its default MCP_RESOURCE_URL from where the server listens.
+        "MCP_ECHO_HOST": args.host,
+        "MCP_ECHO_PORT": None if args.port is None else str(args.port),
     }
     for name, value in overrides.items():
         if value is not None:
