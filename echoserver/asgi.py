@@ -8,17 +8,24 @@ Django's handler does not, to start and stop the in-process session sweeper.
 from __future__ import annotations
 
 import os
+import sys
 
 import django
+from django.core.exceptions import ImproperlyConfigured
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "echoserver.settings")
-django.setup(set_prefix=False)
+try:
+    django.setup(set_prefix=False)
+except ImproperlyConfigured as exc:
+    # One line naming the variable, whichever server imports the application.
+    sys.exit(f"configuration error: {exc}")
 
-from django.conf import settings  # noqa: E402
-from django.core.handlers.asgi import ASGIHandler  # noqa: E402
+from django.conf import settings
+from django.core.handlers.asgi import ASGIHandler
 
-from echoserver.handler import McpASGIHandler  # noqa: E402
-from mcp import lifecycle  # noqa: E402
+from echoserver.handler import McpASGIHandler
+from mcp import lifecycle
+from mcp.ops.observe import Observer
 
 
 class Application:
@@ -53,4 +60,5 @@ class Application:
                 return
 
 
-application = Application()
+# Every HTTP exchange gets an access log line, statistics and (MCP) its traffic record.
+application = Observer(Application())

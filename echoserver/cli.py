@@ -8,15 +8,27 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
+from pathlib import Path
 
 from echoserver import __version__
 
 
+def port_number(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is outside 1-65535")
+    return port
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mcp-echo-stateful-server", description=__doc__)
-    parser.add_argument("--host", default=os.environ.get("MCP_ECHO_HOST") or "127.0.0.1")
-    parser.add_argument("--port", type=int, default=None, help="default: MCP_ECHO_PORT or 3000")
+    parser.add_argument("--host", default=None, help="default: MCP_ECHO_HOST or 127.0.0.1")
+    parser.add_argument("--port", type=port_number, default=None, help="default: MCP_ECHO_PORT or 3000")
     parser.add_argument("--workers", type=int, default=None, help="default: MCP_WORKERS or 1")
     parser.add_argument("--debug", action="store_true", default=None, help="debug logging (MCP_ECHO_DEBUG)")
     parser.add_argument(
@@ -33,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
 def apply_flags(args: argparse.Namespace) -> None:
     """Flags win over the environment: write them there before settings are read."""
     overrides = {
+        "MCP_ECHO_HOST": args.host,
+        "MCP_ECHO_PORT": None if args.port is None else str(args.port),
+        "MCP_WORKERS": None if args.workers is None else str(args.workers),
         "MCP_ECHO_DEBUG": "true" if args.debug else None,
         "MCP_SESSION_TIMEOUT": None if args.session_timeout is None else str(args.session_timeout),
         "MCP_PROTOCOL_VERSIONS_SUPPORTED": args.protocol_versions,
@@ -46,48 +61,30 @@ def apply_flags(args: argparse.Namespace) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "echoserver.settings")
 
 
-def env_number(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        sys.exit(f"error: {name} must be an integer, not {raw!r}")
+def prepare_multiprocess_metrics(data_dir: Path) -> None:
+    """Several workers: prometheus_client's multiprocess mode in a directory wiped at start."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    else:
+        directory = data_dir / "prometheus"
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True, exist_ok=True)
 
 
 def prepare_database() -> None:
     from django.core.management import call_command
+    from django.db import DatabaseError
 
-    call_command("migrate", interactive=False, verbosity=0)
-
-
-def uvicorn_log_config(debug: bool) -> dict:
-    return {
-        "version": 1,
-        "disable_existing_loggers": False,
-        "filters": {"redact": {"()": "mcp.redact.RedactingFilter"}},
-        "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-        "handlers": {
-            "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]},
-        },
-        "loggers": {
-            "uvicorn": {"handlers": ["console"], "level": "INFO", "propagate": False},
-            "uvicorn.error": {"level": "INFO"},
-            "uvicorn.access": {
-                "handlers": ["console"],
-                "level": "INFO" if debug else "WARNING",
-                "propagate": False,
-            },
-        },
-    }
+    try:
+        call_command("migrate", interactive=False, verbosity=0)
+    except DatabaseError as exc:
+        sys.exit(f"error: cannot prepare the database (MCP_DATA_DIR / MCP_DATABASE_PATH): {exc}")
 
 
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     apply_flags(args)
-    port = args.port if args.port is not None else env_number("MCP_ECHO_PORT", 3000)
-    workers = args.workers if args.workers is not None else env_number("MCP_WORKERS", 1)
 
     import django
     from django.conf import settings
@@ -97,20 +94,25 @@ def main(argv: list[str] | None = None) -> None:
         django.setup()
     except ImproperlyConfigured as exc:
         sys.exit(f"configuration error: {exc}")
+    workers = settings.MCP_WORKERS
     if workers > 1 and settings.MCP_STORE == "memory":
         sys.exit("error: --workers > 1 needs REDIS_URL (local-memory sessions live in one process)")
+    if workers > 1:
+        prepare_multiprocess_metrics(settings.DATA_DIR)
     prepare_database()
 
     import uvicorn
 
+    from mcp.ops.logs import uvicorn_log_config
+
     uvicorn.run(
         "echoserver.asgi:application",
-        host=args.host,
-        port=port,
+        host=settings.MCP_ECHO_HOST,
+        port=settings.MCP_ECHO_PORT,
         workers=workers if workers > 1 else None,
         reload=args.reload,
         lifespan="on",
-        log_config=uvicorn_log_config(settings.MCP_ECHO_DEBUG),
+        log_config=uvicorn_log_config(),
         timeout_graceful_shutdown=5,
         server_header=False,
     )

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
+
+REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off"})
@@ -98,3 +102,39 @@ def env_parsed(name: str, default: T, parse: Callable[[str], T]) -> T:
         return parse(value)
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name} is invalid: {exc}") from None
+
+
+def env_redis_url(name: str) -> str:
+    """A Redis URL (``redis://``, ``rediss://`` or ``unix://``) with a host or a socket path."""
+    value = _raw(name)
+    if value is None:
+        return ""
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} is not a valid URL (redis://host:port/db)") from None
+    if parts.scheme not in REDIS_SCHEMES:
+        raise ImproperlyConfigured(
+            f"{name} must start with {', '.join(s + '://' for s in REDIS_SCHEMES)} (like redis://host:6379/0)"
+        )
+    if parts.scheme == "unix" and not parts.path:
+        raise ImproperlyConfigured(f"{name} names no socket path (unix:///path/to/redis.sock)")
+    if parts.scheme != "unix" and not parts.hostname:
+        raise ImproperlyConfigured(f"{name} names no host (redis://host:6379/0)")
+    database = parts.path.strip("/")
+    if parts.scheme != "unix" and database and not database.isdigit():
+        raise ImproperlyConfigured(f"{name} must end with a database number, like /0")
+    del port  # parsed only to reject a malformed port
+    return value
+
+
+def writable_dir(name: str, path: Path) -> Path:
+    """``path`` created if missing; a directory this process cannot create or write stops start-up."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ImproperlyConfigured(f"{name}: cannot create {path} ({exc.strerror or exc})") from None
+    if not path.is_dir() or not os.access(path, os.W_OK | os.X_OK):
+        raise ImproperlyConfigured(f"{name}: {path} is not a writable directory")
+    return path

@@ -13,11 +13,28 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from echoserver.env import env_bool, env_choice, env_float, env_int, env_list, env_parsed, env_str
+from echoserver.env import (
+    env_bool,
+    env_choice,
+    env_float,
+    env_int,
+    env_list,
+    env_parsed,
+    env_redis_url,
+    env_str,
+    writable_dir,
+)
 from mcp.faults import profile as fault_profile
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-DATA_DIR = Path(env_str("MCP_DATA_DIR", str(Path.cwd() / "var")))
+# Created whatever the secret key's source: SQLite needs it either way.
+DATA_DIR = writable_dir("MCP_DATA_DIR", Path(env_str("MCP_DATA_DIR", str(Path.cwd() / "var"))))
+
+# --- How the console script serves (read here too, so a malformed value stops every entry point)
+
+MCP_ECHO_HOST = env_str("MCP_ECHO_HOST", "127.0.0.1")
+MCP_ECHO_PORT = env_int("MCP_ECHO_PORT", 3000, minimum=1, maximum=65535)
+MCP_WORKERS = env_int("MCP_WORKERS", 1, minimum=1, maximum=256)
 
 # --- Django core --------------------------------------------------------------------------
 
@@ -40,7 +57,6 @@ def _secret_key() -> str:
         pass
     key = secrets.token_urlsafe(50)
     try:
-        DATA_DIR.mkdir(parents=True, exist_ok=True)
         key_file.write_text(key)
         key_file.chmod(0o600)
     except OSError:
@@ -53,6 +69,7 @@ SECRET_KEY = _secret_key()
 INSTALLED_APPS = [
     # First, so its runserver (uvicorn, ASGI) wins over staticfiles' (WSGI).
     "mcp.apps.McpConfig",
+    "mcp.ops.apps.OpsConfig",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -66,6 +83,9 @@ INSTALLED_APPS = [
 
 # The full chain, for the admin, the status page and /metrics.
 MIDDLEWARE = [
+    "mcp.ops.middleware.HostCheckMiddleware",
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "mcp.ops.middleware.AsyncStreamingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -75,6 +95,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 # The chain for the MCP endpoints (/mcp, /sse, /messages): async-native middleware only, so
@@ -126,7 +147,10 @@ WHITENOISE_USE_FINDERS = True
 
 LOCAL_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
 MCP_ALLOWED_HOSTS = env_list("MCP_ALLOWED_HOSTS", LOCAL_HOSTS)
-ALLOWED_HOSTS = list(MCP_ALLOWED_HOSTS)
+# The operator pages (/health, /metrics, /status, /admin/) also answer on the loopback
+# names, so a container's own health check works whatever public name MCP_ALLOWED_HOSTS
+# holds (a DNS-rebinding page never sends a loopback Host). /mcp keeps the strict list.
+ALLOWED_HOSTS = list(dict.fromkeys([*MCP_ALLOWED_HOSTS, *LOCAL_HOSTS]))
 
 # Seed compatibility: CORS_ORIGIN is a single origin or "*".
 _cors_origin = env_str("CORS_ORIGIN")
@@ -286,7 +310,7 @@ if MCP_AUTH == "jwt":
 
 # --- Storage ---------------------------------------------------------------------------------
 
-REDIS_URL = env_str("REDIS_URL")
+REDIS_URL = env_redis_url("REDIS_URL")
 MCP_STORE = env_choice("MCP_STORE", "redis" if REDIS_URL else "memory", ("memory", "redis"))
 if MCP_STORE == "redis" and not REDIS_URL:
     raise ImproperlyConfigured("MCP_STORE=redis needs REDIS_URL")
@@ -316,29 +340,45 @@ CACHES = {
     MCP_CACHE_ALIAS: _mcp_cache,
 }
 
-# --- Logging ---------------------------------------------------------------------------------
+# --- Operators: traffic record, status, logs -------------------------------------------------
+
+# Exchanges kept per session (admin detail page, trafficLog tool); 0 turns recording off.
+MCP_TRAFFIC_LOG = env_int("MCP_TRAFFIC_LOG", 50, minimum=0, maximum=10_000)
+MCP_TRAFFIC_EXCERPT_BYTES = env_int("MCP_TRAFFIC_EXCERPT_BYTES", 2048, minimum=64, maximum=1024 * 1024)
+# Seconds between a process's stats flush and heartbeat into the store (/status, /health).
+MCP_STATS_INTERVAL = env_float("MCP_STATS_INTERVAL", 1.0, minimum=0.1)
+
+LOG_FORMAT = env_choice("LOG_FORMAT", "plain", ("plain", "json"))
+LOG_LEVEL = env_choice(
+    "LOG_LEVEL", "DEBUG" if MCP_ECHO_DEBUG else "INFO", ("debug", "info", "warning", "error", "critical")
+).upper()
+# One line per HTTP request (logger mcp.access), whatever server runs the application.
+MCP_ACCESS_LOG = env_bool("MCP_ACCESS_LOG", True)
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "mcp.ops.logs.JsonFormatter"},
     },
     "filters": {"redact": {"()": "mcp.redact.RedactingFilter"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
+            "formatter": LOG_FORMAT,
             "filters": ["redact"],
         },
     },
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
-        "mcp": {"level": "DEBUG" if MCP_ECHO_DEBUG else "INFO", "propagate": True},
-        "echoserver": {"level": "DEBUG" if MCP_ECHO_DEBUG else "INFO", "propagate": True},
+        "mcp": {"level": LOG_LEVEL, "propagate": True},
+        "echoserver": {"level": LOG_LEVEL, "propagate": True},
         # Django would log every 4xx from the admin side with request details.
         "django.request": {"level": "ERROR", "propagate": True},
         # Authlib logs issued tokens at DEBUG.
         "authlib": {"level": "WARNING", "propagate": True},
+        # A refused Host is reported once, in MCP_ALLOWED_HOSTS terms, by mcp.ops.middleware.
+        "django.security.DisallowedHost": {"level": "CRITICAL", "propagate": True},
     },
 }

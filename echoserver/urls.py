@@ -5,7 +5,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("", include("django_prometheus.urls")),
+    path("", include("mcp.ops.urls")),
     path("", include("mcp.urls")),
     path("", include("mcp.auth_urls")),
     path("", include("mcp.oauth.urls")),

@@ -7,3 +7,10 @@ class McpConfig(AppConfig):
     name = "mcp"
     verbose_name = "MCP echo server"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Load the enabled toolsets now: an unknown name in MCP_TOOLSETS stops start-up with
+        # one line naming the variable, instead of failing every request later.
+        from mcp.tools import get_registry
+
+        get_registry()

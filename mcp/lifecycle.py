@@ -8,6 +8,7 @@ from django.conf import settings
 
 from mcp import sweeper
 from mcp.bus import get_bus
+from mcp.ops import stats
 from mcp.store import get_store
 
 logger = logging.getLogger("mcp.lifecycle")
@@ -21,6 +22,7 @@ async def startup() -> None:
         return
     started = True
     sweeper.start()
+    stats.start()
     logger.info(
         "serving MCP (%s store, session timeout %ss, versions %s)",
         settings.MCP_STORE,
@@ -32,6 +34,7 @@ async def startup() -> None:
 async def shutdown() -> None:
     global started
     await sweeper.stop()
+    await stats.stop()
     await get_bus().close()
     await get_store().close()
     started = False

@@ -30,8 +30,12 @@ HTTP_ERRORS = Counter(
 SESSIONS_CREATED = Counter("mcp_sessions_created_total", "Sessions created by this process")
 SESSIONS_DELETED = Counter("mcp_sessions_deleted_total", "Sessions ended by DELETE in this process")
 SESSIONS_EXPIRED = Counter("mcp_sessions_expired_total", "Sessions removed by this process's sweeper")
+# The cluster-wide ``mcp_open_streams`` comes from the heartbeats (mcp.ops.metrics).
 OPEN_STREAMS = Gauge(
-    "mcp_open_streams", "SSE streams open in this process, by kind", ["kind"], multiprocess_mode="livesum"
+    "mcp_process_open_streams",
+    "SSE streams open in this process, by kind",
+    ["kind"],
+    multiprocess_mode="livesum",
 )
 FAULTS_INJECTED = Counter(
     "mcp_faults_injected_total", "Faults injected into exchanges (fault profiles), by kind", ["kind"]

@@ -132,6 +132,10 @@ class Bus:
         """Delete every stream of the session and end its readers (StreamClosed)."""
         raise NotImplementedError("subclasses of Bus must provide drop_session()")
 
+    async def overflows(self) -> int:
+        """Events dropped from full streams since the bus began, across every process."""
+        raise NotImplementedError("subclasses of Bus must provide overflows()")
+
     def local_sessions(self) -> list[str]:
         """Sessions holding state in this process (the sweeper frees those that ended)."""
         return []

@@ -72,6 +72,7 @@ class MemoryBus(Bus):
         # Recently dropped sessions: a late publish must not bring their streams back.
         self._dropped: OrderedDict[str, None] = OrderedDict()
         self._replies: dict[tuple[str, str], asyncio.Future[dict[str, Any]]] = {}
+        self._overflows = 0
 
     def _session(self, session_id: str) -> _Session:
         state = self._sessions.get(session_id)
@@ -122,6 +123,7 @@ class MemoryBus(Bus):
         target.next_seq += 1
         if len(target.events) == target.events.maxlen:
             target.dropped += 1
+            self._overflows += 1
         target.events.append(event)
         if final:
             target.finished = True
@@ -202,6 +204,9 @@ class MemoryBus(Bus):
     def local_sessions(self) -> list[str]:
         return list(self._sessions)
 
+    async def overflows(self) -> int:
+        return self._overflows
+
     def reset(self) -> None:
         """Forget everything (tests)."""
         for session_id in list(self._sessions):
@@ -209,6 +214,7 @@ class MemoryBus(Bus):
             state.closed = True
         self._replies.clear()
         self._dropped.clear()
+        self._overflows = 0
 
 
 def _after(target: _Stream, after: int) -> list[Event]:

@@ -90,6 +90,14 @@ class RedisBus(Bus):
             self._client = connect(self.url)
         return self._client
 
+    @property
+    def _totals(self) -> str:
+        return f"{self.prefix}:bt"
+
+    async def overflows(self) -> int:
+        with unavailable_on_error("overflows"):
+            return int(await self.redis.hget(self._totals, "overflow") or 0)
+
     def _meta(self, session_id: str) -> str:
         return f"{self.prefix}:bm:{session_id}"
 
@@ -124,7 +132,12 @@ class RedisBus(Bus):
         with unavailable_on_error("publish"):
             seq = await PUBLISH(
                 self.redis,
-                [self._meta(session_id), self._stream(session_id, stream), self._tombstone(session_id)],
+                [
+                    self._meta(session_id),
+                    self._stream(session_id, stream),
+                    self._tombstone(session_id),
+                    self._totals,
+                ],
                 [
                     stream,
                     data,
@@ -277,6 +290,7 @@ class RedisBus(Bus):
         """Delete this bus's keys (and only them): tests."""
         with unavailable_on_error("reset"):
             await delete_matching(self.redis, [f"{glob_escape(self.prefix)}:b[mswqd]:*"])
+            await self.redis.delete(self._totals)
 
 
 class _RedisReplyWaiter(ReplyWaiter):

@@ -34,8 +34,8 @@ local function forget(meta, head, sid, retained)
 end
 """
 
-# KEYS: meta, stream, tombstone. ARGV: name, message, final, hangup, capacity, ttl ms,
-# channel, retained, head, sid. Returns the event's seq, or 0 if the session was dropped.
+# KEYS: meta, stream, tombstone, bus totals. ARGV: name, message, final, hangup, capacity,
+# ttl ms, channel, retained, head, sid. Returns the event's seq, or 0 if the session was dropped.
 PUBLISH = Script(
     _FORGET
     + """
@@ -43,7 +43,10 @@ if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
 local name, cap = ARGV[1], tonumber(ARGV[5])
 local fresh = redis.call('HEXISTS', KEYS[1], name .. '.seq') == 0
 local seq = redis.call('HINCRBY', KEYS[1], name .. '.seq', 1)
-if redis.call('XLEN', KEYS[2]) >= cap then redis.call('HINCRBY', KEYS[1], name .. '.dropped', 1) end
+if redis.call('XLEN', KEYS[2]) >= cap then
+  redis.call('HINCRBY', KEYS[1], name .. '.dropped', 1)
+  redis.call('HINCRBY', KEYS[4], 'overflow', 1)
+end
 local entry = {'m', ARGV[2]}
 if ARGV[3] == '1' then
   entry[#entry + 1] = 'f'

@@ -219,7 +219,10 @@ class MemorySessionStore(SessionStore):
         return bool(self._cache.add(f"once:{namespace}:{key}", True, ttl))
 
     async def ping(self) -> bool:
-        return True
+        """A real round trip through the cache: write a token and read it back."""
+        token = time.perf_counter_ns()
+        self._cache.set("ping", token, 60)
+        return self._cache.get("ping") == token
 
     def reset(self) -> None:
         """Forget everything (tests)."""

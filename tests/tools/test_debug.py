@@ -474,7 +474,7 @@ async def test_environment_dump_shows_configuration_without_url_passwords(sessio
         lines = text.splitlines()
         assert "  REDIS_URL: redis://user:***@host:6379/0" in lines
         assert "  MCP_ECHO_PORT: 7201" in lines
-        assert "  MCP_ECHO_HOST: not set" in lines
+        assert "  MCP_ECHO_HOST: 127.0.0.1 (default)" in lines
         assert "  MCP_SESSION_TIMEOUT: 3600 (default)" in lines
         for name in ("MCP_PROTOCOL_VERSIONS_SUPPORTED", "MCP_STORE", "MCP_TOOLSETS", "MCP_ALLOWED_ORIGINS"):
             assert any(line.startswith(f"  {name}: ") for line in lines)

@@ -32,6 +32,8 @@ class Command(BaseCommand):
 
         import uvicorn
 
+        from mcp.ops.logs import uvicorn_log_config
+
         self.stdout.write(f"Serving echoserver.asgi:application on http://{host}:{port}/ (uvicorn)")
         uvicorn.run(
             "echoserver.asgi:application",
@@ -40,5 +42,6 @@ class Command(BaseCommand):
             reload=options["use_reloader"],
             reload_dirs=[str(settings.BASE_DIR / "echoserver"), str(settings.BASE_DIR / "mcp")],
             lifespan="on",
+            log_config=uvicorn_log_config(),
             timeout_graceful_shutdown=2,
         )

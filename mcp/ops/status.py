@@ -1,0 +1,146 @@
+"""/status (a live dashboard page) and /status.json (its feed, also meant for scripts).
+
+The page polls the feed; the feed is one snapshot that any worker answers with the same
+figures, because everything in it is read from the shared store: sessions and totals
+(store), queue overflows (bus), rates, tool calls and latency buckets (``mcp.ops.stats``),
+live processes (their heartbeats). Guarantee: the feed and the page never hold a token, a
+secret or a full session id (sessions appear only as 8-character prefixes).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.response import TemplateResponse
+
+from echoserver import __version__
+from mcp.bus import OUTBOX, get_bus
+from mcp.ops import stats
+from mcp.ops.health import probe_store
+from mcp.ops.logs import short_id
+from mcp.store import get_store
+
+RATE_WINDOW = 10  # seconds the rates average over
+LATENCY_WINDOW = 60
+SERIES_SECONDS = 120
+DEEPEST_QUEUES = 5
+QUEUE_SAMPLE = 20  # most recently active sessions whose queues are inspected
+
+
+def _rates(buckets: list[dict[str, int]], prefix: str) -> dict[str, float]:
+    totals: Counter[str] = Counter()
+    for bucket in buckets:
+        for name, value in bucket.items():
+            if name.startswith(prefix):
+                totals[name[len(prefix) :]] += value
+    return {name: round(count / RATE_WINDOW, 2) for name, count in totals.most_common()}
+
+
+def _sum(bucket: dict[str, int], prefix: str) -> int:
+    return sum(value for name, value in bucket.items() if name.startswith(prefix))
+
+
+async def _queues() -> dict[str, Any]:
+    bus = get_bus()
+    deepest: list[dict[str, Any]] = []
+    for session in await get_store().list(limit=QUEUE_SAMPLE):
+        info = await bus.info(session.id, OUTBOX)
+        if info.queued or info.dropped:
+            deepest.append({"session": short_id(session.id), "queued": info.queued, "dropped": info.dropped})
+    deepest.sort(key=lambda item: (item["queued"], item["dropped"]), reverse=True)
+    return {"overflows_total": await bus.overflows(), "deepest": deepest[:DEEPEST_QUEUES]}
+
+
+async def snapshot() -> dict[str, Any]:
+    """The feed's document (see the README's /status section for every field)."""
+    now = time.time()
+    current = int(now)
+    backend = stats.get_stats()
+    seconds = list(range(current - SERIES_SECONDS, current))
+    buckets = await backend.buckets(seconds)
+    recent = buckets[-RATE_WINDOW:]
+    histogram: Counter[int] = Counter()
+    for bucket in buckets[-LATENCY_WINDOW:]:
+        for name, value in bucket.items():
+            if name.startswith("h:"):
+                histogram[int(name[2:])] += value
+    reachable, latency, _ = await probe_store()
+    store = get_store()
+    doc: dict[str, Any] = {
+        "generated": round(now, 3),
+        "server": settings.MCP_SERVER_NAME,
+        "version": __version__,
+        "uptime_seconds": round(now - stats.STARTED, 1),
+        "store": {"backend": store.backend, "reachable": reachable, "latency_ms": round(latency, 3)},
+        "sessions": None,
+        "requests": {
+            "per_second": round(sum(b.get("n", 0) for b in recent) / RATE_WINDOW, 2),
+            "errors_per_second": round(sum(b.get("e", 0) for b in recent) / RATE_WINDOW, 2),
+            "by_method": _rates(recent, "m:"),
+        },
+        "tool_calls": {
+            "per_second": round(sum(_sum(b, "t:") for b in recent) / RATE_WINDOW, 2),
+            "by_tool": _rates(recent, "t:"),
+        },
+        "latency_ms": {
+            "window_seconds": LATENCY_WINDOW,
+            "samples": sum(histogram.values()),
+            "p50": stats.percentile(histogram, 0.50),
+            "p90": stats.percentile(histogram, 0.90),
+            "p99": stats.percentile(histogram, 0.99),
+        },
+        "streams": {"open": 0},
+        "queues": None,
+        "processes": [],
+        "series": {
+            "start": seconds[0],
+            "step": 1,
+            "requests": [b.get("n", 0) for b in buckets],
+            "tool_calls": [_sum(b, "t:") for b in buckets],
+        },
+    }
+    if reachable:
+        try:
+            totals = await store.stats()
+            doc["sessions"] = {
+                "active": totals.active,
+                "created": totals.created_total,
+                "expired": totals.expired_total,
+                "deleted": totals.deleted_total,
+            }
+            doc["queues"] = await _queues()
+            processes = await backend.processes()
+            doc["processes"] = [
+                {
+                    "id": proc["id"],
+                    "pid": proc["pid"],
+                    "host": proc["host"],
+                    "uptime_seconds": round(now - proc["started"], 1),
+                    "open_streams": proc["open_streams"],
+                    "running": proc["running"],
+                    "requests_per_second": proc.get("requests_per_second"),
+                    "rss_mb": round(proc["rss_bytes"] / 2**20, 1),
+                    "draining": proc["draining"],
+                    "heartbeat_age": round(max(0.0, now - proc["seen"]), 1),
+                }
+                for proc in processes
+            ]
+            doc["streams"]["open"] = sum(proc["open_streams"] for proc in processes)
+        except Exception:
+            doc["store"]["reachable"] = False
+    return doc
+
+
+async def status_feed(request: HttpRequest) -> JsonResponse:
+    response = JsonResponse(await snapshot())
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+async def status_page(request: HttpRequest) -> HttpResponse:
+    context = {"server": settings.MCP_SERVER_NAME, "version": __version__, "initial": await snapshot()}
+    return TemplateResponse(request, "mcp/status.html", context)

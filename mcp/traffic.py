@@ -1,0 +1,111 @@
+"""Each session's recent traffic: the last MCP_TRAFFIC_LOG HTTP exchanges, kept with the session.
+
+The record is one capped list per session in the session store (``TRAFFIC`` list name), so
+it lives and dies with the session: the store deletes it with the session record, and a
+write to a session that is gone is a no-op. One entry is a JSON object:
+
+``{"t": arrival (epoch seconds), "ms": duration, "http": "POST"|"GET"|"DELETE", "path": str,
+"status": int, "method": JSON-RPC method or null, "id": JSON-RPC id or null,
+"era": "2025"|"2026"|"legacy", "headers": {name: masked value}, "request": excerpt,
+"response": excerpt, "response_headers": {name: masked value}, "marks": [fault kinds]}``
+
+Guarantees:
+- Recording costs one store operation (an atomic capped push; a Lua script in Redis mode)
+  and none at all with MCP_TRAFFIC_LOG=0.
+- Bounded: at most MCP_TRAFFIC_LOG entries per session, each excerpt at most
+  MCP_TRAFFIC_EXCERPT_BYTES bytes of UTF-8 (cut on a character boundary, marked with "…").
+- No credential is kept: header values are masked exactly as the printHeader tool masks
+  them (``mcp.tools.debuginfo.shown_header``), and excerpts go through ``redact_text``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+
+from mcp.redact import redact_text
+from mcp.tools.debuginfo import shown_header
+
+if TYPE_CHECKING:
+    from mcp.store import SessionStore
+
+TRAFFIC = "traffic"
+ERAS = ("2025", "2026", "legacy")
+ELLIPSIS = "…"
+
+
+def enabled() -> bool:
+    return settings.MCP_TRAFFIC_LOG > 0
+
+
+def excerpt(data: bytes | str | None, limit: int | None = None) -> str:
+    """At most ``limit`` bytes of UTF-8 (MCP_TRAFFIC_EXCERPT_BYTES), credentials masked."""
+    limit = settings.MCP_TRAFFIC_EXCERPT_BYTES if limit is None else limit
+    if data is None:
+        return ""
+    raw = data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass")
+    # Cut before masking (masking only shortens), then cut again on a character boundary.
+    text = redact_text(raw[: limit * 2].decode("utf-8", "replace"))
+    encoded = text.encode("utf-8")
+    if len(encoded) <= limit and len(raw) <= limit * 2:
+        return text
+    room = max(0, limit - len(ELLIPSIS.encode()))
+    return encoded[:room].decode("utf-8", "ignore") + ELLIPSIS
+
+
+def masked_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Lower-case names; values masked as printHeader masks them."""
+    pairs = headers.items() if isinstance(headers, Mapping) else headers
+    return {name.lower(): shown_header(name, value) for name, value in pairs}
+
+
+def make_entry(
+    *,
+    t: float,
+    ms: float,
+    http: str,
+    path: str,
+    status: int,
+    method: str | None = None,
+    request_id: Any = None,
+    era: str = "2025",
+    headers: Mapping[str, str] | None = None,
+    request: bytes | str | None = None,
+    response: bytes | str | None = None,
+    response_headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+    marks: Iterable[str] = (),
+) -> dict[str, Any]:
+    """One entry in the documented shape, bounded and masked."""
+    return {
+        "t": round(t, 6),
+        "ms": round(ms, 3),
+        "http": http,
+        "path": path,
+        "status": int(status),
+        "method": method,
+        "id": request_id if isinstance(request_id, str | int) and not isinstance(request_id, bool) else None,
+        "era": era if era in ERAS else "2025",
+        "headers": masked_headers(headers or {}),
+        "request": excerpt(request),
+        "response": excerpt(response),
+        "response_headers": masked_headers(response_headers or {}),
+        "marks": [str(mark) for mark in marks],
+    }
+
+
+async def record(store: SessionStore, session_id: str, entry: dict[str, Any]) -> None:
+    """Append ``entry`` to the session's record (oldest dropped past MCP_TRAFFIC_LOG).
+
+    One store operation; nothing happens when recording is off or the session is gone.
+    """
+    cap = settings.MCP_TRAFFIC_LOG
+    if cap <= 0:
+        return
+    await store.push(session_id, TRAFFIC, entry, cap=cap)
+
+
+async def recent(store: SessionStore, session_id: str) -> list[dict[str, Any]]:
+    """The session's recorded exchanges, oldest first ([] for an unknown session)."""
+    return [entry for entry in await store.items(session_id, TRAFFIC) if isinstance(entry, dict)]
