@@ -1,4 +1,5 @@
-# Two stages: wheels are built in the first, the runtime image holds no compiler.
+# Two stages: wheels are built in the first, the runtime image holds no compiler and runs
+# as an unprivileged user. Build from the repository as it is: `docker build .`
 FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
@@ -20,6 +21,9 @@ ENV MCP_ECHO_HOST=0.0.0.0 \
     PYTHONUNBUFFERED=1
 USER mcp
 EXPOSE 3000
-HEALTHCHECK --interval=30s --timeout=5s --retries=3 \
-    CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:3000/health', timeout=4).status == 200 else 1)"
+# /health answers on 127.0.0.1 whatever MCP_ALLOWED_HOSTS says; 503 while draining or
+# when the session store is unreachable.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:3000/health', timeout=4).status == 200 else 1)"]
+STOPSIGNAL SIGTERM
 CMD ["mcp-echo-stateful-server"]

@@ -10,6 +10,7 @@ own, so a session's notifications/cancelled can stop it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -17,8 +18,9 @@ from typing import Any
 
 from mcp import handlers, jsonrpc, metrics, running, tasks
 from mcp.context import Context
-from mcp.errors import MethodNotFound, RequestCancelled, message_for
+from mcp.errors import MethodNotFound, RequestCancelled, ServiceUnavailable, message_for
 from mcp.redact import describe_exception
+from mcp.store import StoreUnavailable
 
 logger = logging.getLogger("mcp.dispatch")
 
@@ -61,7 +63,7 @@ async def respond(ctx: Context, request: jsonrpc.Request) -> dict[str, Any]:
         return message_for(request.id, MethodNotFound(f"Method not found: {request.method[:100]}"))
     try:
         result = await invoke(ctx, request, handler)
-    except asyncio.CancelledError:
+    except (asyncio.CancelledError, StoreUnavailable):
         raise
     except Exception as exc:
         return message_for(request.id, exc)
@@ -76,12 +78,19 @@ async def invoke(ctx: Context, request: jsonrpc.Request, handler: Handler) -> di
     except asyncio.CancelledError:
         metrics.child(metrics.REQUESTS, request.method, "cancelled").inc()
         raise
+    except StoreUnavailable:
+        # Not the handler's failure: the exchange answers 503 (see ``run``), never -32603.
+        metrics.child(metrics.REQUESTS, request.method, "unavailable").inc()
+        raise
     except Exception:
         metrics.child(metrics.REQUESTS, request.method, "error").inc()
         raise
     metrics.child(metrics.REQUESTS, request.method, "ok").inc()
     metrics.child(metrics.REQUEST_SECONDS, request.method).observe(time.perf_counter() - started)
     return result
+
+
+STORE_DOWN = "Service Unavailable: the session store is unreachable"
 
 
 def start(ctx: Context, request: jsonrpc.Request) -> asyncio.Task[None]:
@@ -105,6 +114,12 @@ async def run(ctx: Context, request: jsonrpc.Request) -> None:
         raise RuntimeError("dispatch.run needs a Context with a stream")
     try:
         response = await respond(ctx, request)
+    except StoreUnavailable as exc:
+        if not stream.fail(exc):
+            # The answer is already streaming: end it with the error, if the bus still answers.
+            with contextlib.suppress(StoreUnavailable):
+                await stream.finish(message_for(request.id, ServiceUnavailable(STORE_DOWN)))
+        return
     except asyncio.CancelledError:
         if stream.streaming:
             await stream.finish(None)

@@ -6,7 +6,7 @@ import logging
 
 from django.conf import settings
 
-from mcp import sweeper
+from mcp import draining, sweeper
 from mcp.bus import get_bus
 from mcp.ops import stats
 from mcp.store import get_store
@@ -23,6 +23,7 @@ async def startup() -> None:
     started = True
     sweeper.start()
     stats.start()
+    draining.install_signal_handler()
     logger.info(
         "serving MCP (%s store, session timeout %ss, versions %s)",
         settings.MCP_STORE,

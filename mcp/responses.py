@@ -8,6 +8,7 @@ from typing import Any
 from django.http import HttpResponse, StreamingHttpResponse
 
 from mcp import jsonrpc, sse
+from mcp.draining import until_drained
 from mcp.errors import McpError
 
 JSON = "application/json"
@@ -33,7 +34,8 @@ def error_response(exc: McpError) -> HttpResponse:
 def sse_response(
     events: AsyncIterator[bytes], headers: dict[str, str] | None = None
 ) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(events, content_type=sse.CONTENT_TYPE)
+    # Ended with a retry hint when the process drains (SIGTERM): see mcp.draining.
+    response = StreamingHttpResponse(until_drained(events), content_type=sse.CONTENT_TYPE)
     for name, value in {**sse.HEADERS, **(headers or {})}.items():
         response[name] = value
     return response

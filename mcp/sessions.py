@@ -4,6 +4,7 @@ The transport, the legacy transport, the sweeper and the operator side (admin, s
 act on sessions through these functions, never through a view:
 
 - ``owned`` finds a live session for a caller (another principal's session looks unknown);
+- ``push`` queues a message on a session's GET stream (the admin's test notification);
 - ``end`` forgets a session everywhere: its record, its streams (every reader, on every
   process, ends), and the requests it has running in this process; ``release`` does the
   last two for a session the store already dropped (expiry);
@@ -14,9 +15,10 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from typing import Any
 
 from mcp import metrics, running
-from mcp.bus import Bus
+from mcp.bus import OUTBOX, Bus
 from mcp.errors import SessionNotFound
 from mcp.store import Session, SessionStore
 
@@ -37,6 +39,15 @@ async def end(session_id: str, store: SessionStore, bus: Bus) -> None:
     """Forget a session everywhere: its record, its streams (readers end), its running requests."""
     await store.delete(session_id)
     await release(session_id, bus)
+
+
+async def push(session_id: str, message: dict[str, Any], store: SessionStore, bus: Bus) -> bool:
+    """Queue ``message`` on a live session's outbox (its GET stream, on whichever process
+    holds it); False if the session is gone."""
+    if await store.get(session_id, touch=False) is None:
+        return False
+    await bus.publish(session_id, OUTBOX, message)
+    return True
 
 
 async def release(session_id: str, bus: Bus) -> None:

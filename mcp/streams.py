@@ -91,6 +91,15 @@ class RequestStream:
         await self.bus.publish(self.session_id, self.stream, None, hangup=True)
         return True
 
+    def fail(self, exc: Exception) -> bool:
+        """Fail the whole exchange with ``exc`` (its HTTP boundary answers, e.g. 503) if no
+        answer has started yet; False once the answer is under way."""
+        if self.stream is not None or self.decided.done():
+            return False
+        self.closed = True
+        self.decided.set_exception(exc)
+        return True
+
     async def finish(self, response: dict[str, Any] | None) -> None:
         """Deliver the final response (None: close without one, e.g. after cancellation)."""
         if self.closed:
@@ -116,6 +125,10 @@ class OutboxStream:
 
     streaming = True
     can_stream = True
+
+    def fail(self, exc: Exception) -> bool:
+        """The answer always goes to the outbox: there is no exchange left to fail."""
+        return False
 
     def __init__(self, *, bus: Bus, session_id: str) -> None:
         self.bus = bus

@@ -27,7 +27,7 @@ from typing import Any
 import orjson
 from django.conf import settings
 
-from mcp import running
+from mcp import draining, running
 from mcp.redact import describe_exception
 from mcp.store import get_store
 
@@ -40,8 +40,9 @@ LATENCY_BOUNDS_MS = (1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000
 STARTED = time.time()
 PROCESS_ID = f"{socket.gethostname()}:{os.getpid()}"
 
-# Streams (SSE responses) open in this process right now; kept by the access observer.
-local = {"open_streams": 0, "draining": False}
+# Kept by the access observer: SSE responses open in this process right now, and the MCP
+# requests it has served since it started.
+local = {"open_streams": 0, "requests": 0}
 
 
 def latency_bucket(ms: float) -> int:
@@ -77,9 +78,10 @@ def process_facts() -> dict[str, Any]:
         "started": STARTED,
         "seen": time.time(),
         "open_streams": local["open_streams"],
+        "requests": local["requests"],
         "running": running.count(),
         "rss_bytes": rss,
-        "draining": local["draining"],
+        "draining": draining.active(),
     }
 
 
@@ -95,6 +97,7 @@ class StatsBackend:
     def observe(self, *, method: str | None, tool: str | None, ms: float, status: int) -> None:
         counts = self.pending[int(time.time())]
         counts["n"] += 1
+        local["requests"] += 1
         if status >= 500:
             counts["e"] += 1
         if method:
@@ -141,7 +144,11 @@ class MemoryStats(StatsBackend):
         return [dict(self._buckets.get(second, {})) for second in seconds]
 
     async def processes(self) -> list[dict[str, Any]]:
-        return [process_facts()]
+        now = int(time.time())
+        recent = await self.buckets(list(range(now - 9, now + 1)))
+        facts = process_facts()
+        facts["requests_per_second"] = round(sum(b.get("n", 0) for b in recent) / 10, 2)
+        return [facts]
 
     def reset(self) -> None:
         self._buckets.clear()

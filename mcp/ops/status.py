@@ -60,7 +60,8 @@ async def snapshot() -> dict[str, Any]:
     now = time.time()
     current = int(now)
     backend = stats.get_stats()
-    seconds = list(range(current - SERIES_SECONDS, current))
+    # The current second included: what just happened shows at once (as a partial second).
+    seconds = list(range(current - SERIES_SECONDS + 1, current + 1))
     buckets = await backend.buckets(seconds)
     recent = buckets[-RATE_WINDOW:]
     histogram: Counter[int] = Counter()
@@ -75,6 +76,7 @@ async def snapshot() -> dict[str, Any]:
         "server": settings.MCP_SERVER_NAME,
         "version": __version__,
         "uptime_seconds": round(now - stats.STARTED, 1),
+        "answered_by": stats.PROCESS_ID,
         "store": {"backend": store.backend, "reachable": reachable, "latency_ms": round(latency, 3)},
         "sessions": None,
         "requests": {
@@ -123,6 +125,7 @@ async def snapshot() -> dict[str, Any]:
                     "open_streams": proc["open_streams"],
                     "running": proc["running"],
                     "requests_per_second": proc.get("requests_per_second"),
+                    "requests": proc.get("requests", 0),
                     "rss_mb": round(proc["rss_bytes"] / 2**20, 1),
                     "draining": proc["draining"],
                     "heartbeat_age": round(max(0.0, now - proc["seen"]), 1),

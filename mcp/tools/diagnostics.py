@@ -7,10 +7,10 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from mcp import jsonrpc, listen
+from mcp import jsonrpc, listen, traffic
 from mcp.protocol import LOG_LEVELS
 from mcp.tools.content import text_contents, user_text
-from mcp.tools.registry import ToolError, Toolset
+from mcp.tools.registry import ToolError, ToolResult, Toolset, text
 
 if TYPE_CHECKING:
     from mcp.context import Context
@@ -275,3 +275,32 @@ async def update_resource(ctx: Context, args: dict[str, Any]) -> str:
         return f"{uri} updated; this session is not subscribed to it, so no notification was sent"
     await ctx.send_to_session(jsonrpc.notification("notifications/resources/updated", {"uri": uri}))
     return f"{uri} updated; notifications/resources/updated queued on the GET stream"
+
+
+@TOOLSET.tool(
+    "trafficLog",
+    "This session's recent HTTP exchanges as the server recorded them (time, method, id, status, "
+    "duration, headers with credentials masked, bounded excerpts), newest last",
+    {
+        "type": "object",
+        "properties": {"limit": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 20}},
+        "additionalProperties": False,
+    },
+    title="Traffic log",
+    annotations={"readOnlyHint": True, "openWorldHint": False},
+)
+async def traffic_log(ctx: Context, args: dict[str, Any]) -> ToolResult:
+    session = ctx.require_session()
+    if not traffic.enabled():
+        return ToolResult(
+            [text("Traffic recording is off on this server (MCP_TRAFFIC_LOG=0).")], {"entries": []}
+        )
+    entries = (await traffic.recent(ctx.store, session.id))[-args.get("limit", 20) :]
+    lines = [f"{len(entries)} recorded exchange(s) of this session (the request asking is not among them):"]
+    for entry in entries:
+        rpc = f" {entry['method']} id={entry['id']}" if entry.get("method") else ""
+        marks = f" marks={','.join(entry['marks'])}" if entry.get("marks") else ""
+        lines.append(
+            f"  {entry['http']} {entry['path']}{rpc} -> {entry['status']} in {entry['ms']:.1f}ms{marks}"
+        )
+    return ToolResult([text("\n".join(lines))], {"entries": entries})

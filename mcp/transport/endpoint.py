@@ -64,4 +64,6 @@ async def post(request: HttpRequest) -> HttpResponseBase:
     info = await admit(request)
     payload = await read_body(request)
     era = stateless if is_modern(request, payload) else sessions
+    if hasattr(request, "scope"):
+        request.scope["mcp.era"] = "2026" if era is stateless else "2025"
     return await era.post(request, info, payload, accepts_json, accepts_sse)

@@ -16,6 +16,9 @@ from mcp.bus import OUTBOX, Bus, StreamClosed
 from mcp.sessions import counted_stream
 from mcp.store import SessionStore
 
+# Seconds the GET stream waits for a queued message before it shows it is open.
+FIRST_WAIT = 0.05
+
 
 async def one_shot(messages: list[dict[str, Any]]) -> AsyncIterator[bytes]:
     """A stream that carries ``messages`` and ends (an answer for a client that wants SSE)."""
@@ -58,29 +61,39 @@ async def outbox_events(
 ) -> AsyncIterator[bytes]:
     """The session's GET stream: what is queued, then each new message, with keep-alives.
 
-    Ends when the session ends or a newer GET stream of the same session takes over.
+    The first chunk carries the ``retry:`` field (in the first event, or, when nothing is
+    queued, at once with a comment), so a client knows its reconnection delay before anything
+    can cut the stream. Ends when the session ends or a newer GET stream takes over.
     """
     retry_ms = settings.MCP_SSE_RETRY_MS
     keepalive = settings.MCP_KEEPALIVE_INTERVAL
     cursor = after
+    first = True
     with counted_stream(session_id, "get"):
         while True:
             if await bus.owner(session_id, OUTBOX) != token:
                 return
             try:
-                events = await bus.read(session_id, OUTBOX, cursor, keepalive)
+                events = await bus.read(
+                    session_id, OUTBOX, cursor, min(keepalive, FIRST_WAIT) if first else keepalive
+                )
             except StreamClosed:
                 return
             if not events:
                 # An open stream is activity; a session that ended meanwhile closes it.
                 if await store.get(session_id) is None:
                     return
-                yield sse.comment()
+                yield sse.retry(retry_ms) + sse.comment("stream open") if first else sse.comment()
+                first = False
                 continue
             for event in events:
                 cursor = event.seq
                 if event.message is not None:
-                    yield sse.event(jsonrpc.encode(event.message), id=event.id)
+                    yield sse.event(
+                        jsonrpc.encode(event.message), id=event.id, retry_ms=retry_ms if first else None
+                    )
+                    first = False
                 elif not event.final and not event.hangup:
                     yield sse.priming(event.id, retry_ms)
+                    first = False
                 await bus.mark_delivered(session_id, OUTBOX, event.seq)

@@ -35,7 +35,7 @@ from mcp.faults import inject as faults
 from mcp.faults import state as fault_state
 from mcp.protocol import BATCHES_ONLY_IN, PRIMING_SINCE
 from mcp.responses import empty_response, json_response, sse_response
-from mcp.store import Session, SessionStore, get_store
+from mcp.store import Session, SessionStore, StoreUnavailable, get_store
 from mcp.streams import JsonAnswer, RequestStream
 from mcp.transport.events import one_shot, outbox_events, request_events
 from mcp.transport.http import admit, classify, parse_accept
@@ -119,7 +119,7 @@ async def initialize(
     ctx = Context(request=info, session=None, store=store, bus=bus, request_id=message.id)
     try:
         result = await handlers.initialize(ctx, message.params)
-    except HttpError:
+    except (HttpError, StoreUnavailable):
         raise
     except Exception as exc:
         return json_response(message_for(message.id, exc))

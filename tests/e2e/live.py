@@ -20,7 +20,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,7 +97,40 @@ def server_env(data_dir: Path, overrides: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def start_server(data_dir: Path, overrides: dict[str, str] | None = None, *, attempts: int = 3) -> LiveServer:
+def uvicorn_argv(port: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "echoserver.asgi:application",
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--lifespan",
+        "on",
+    ]
+
+
+def console_script_argv(port: int) -> list[str]:
+    """The installed ``mcp-echo-stateful-server`` (what the README and the image run)."""
+    return [
+        str(Path(sys.executable).parent / "mcp-echo-stateful-server"),
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+    ]
+
+
+def start_server(
+    data_dir: Path,
+    overrides: dict[str, str] | None = None,
+    *,
+    attempts: int = 3,
+    argv: Callable[[int], list[str]] = uvicorn_argv,
+    cwd: Path = REPO,
+) -> LiveServer:
     """A started server that answered ``GET /health`` with 200 (a few tries for port races)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     template = server_env(data_dir, dict(overrides or {}))
@@ -111,19 +144,8 @@ def start_server(data_dir: Path, overrides: dict[str, str] | None = None, *, att
         log_path = data_dir / f"server-{port}.log"
         with log_path.open("wb") as log:
             process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "echoserver.asgi:application",
-                    "--host",
-                    HOST,
-                    "--port",
-                    str(port),
-                    "--lifespan",
-                    "on",
-                ],
-                cwd=REPO,
+                argv(port),
+                cwd=cwd,
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=log,

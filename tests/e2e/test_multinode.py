@@ -96,7 +96,9 @@ async def cluster(server_factory, redis_url: str) -> AsyncIterator[Cluster]:  # 
         for node in (nodes.a, nodes.b):
             health = await node.http.get("/health")
             assert health.status_code == 200, health.text
-            assert health.json()["store"] == "redis", f"node {node.name} is not on Redis: {health.text}"
+            assert health.json()["store"]["backend"] == "redis", (
+                f"node {node.name} is not on Redis: {health.text}"
+            )
         yield nodes
 
 
