@@ -174,6 +174,27 @@ TARGETS: dict[str, Target] = {
             s5_needle=b"tools/list_changed",
             scenarios=("S1", "S2", "S3", "S4", "S5"),
         ),
+        # The cost of each session's traffic record (mcp.traffic): the same servers with
+        # MCP_TRAFFIC_LOG=0, to set beside ours-memory and ours-redis (not in DEFAULT).
+        Target(
+            "ours-memory-untraced",
+            "this project, memory, traffic record off",
+            "project",
+            OURS_ARGS,
+            env={"MCP_TRAFFIC_LOG": "0"},
+            ours=True,
+            scenarios=("S1", "S2"),
+        ),
+        Target(
+            "ours-redis-untraced",
+            "this project, Redis, traffic record off",
+            "project",
+            OURS_ARGS,
+            env={"MCP_TRAFFIC_LOG": "0"},
+            ours=True,
+            redis=True,
+            scenarios=("S1", "S2"),
+        ),
         Target(
             "ours-redis-1w",
             "this project, Redis, 1 worker, all on 2 cores",

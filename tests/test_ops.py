@@ -66,6 +66,9 @@ class TestMetrics:
         assert 'mcp_requests_total{method="tools/call",outcome="ok"}' in text
         assert "mcp_request_duration_seconds_bucket" in text
         assert "mcp_sessions_created_total" in text and "mcp_sessions_expired_total" in text
+        # django-prometheus's HTTP metrics for the Django pages (this very scrape included).
+        await http.get("/health")
+        assert "django_http_responses_total_by_status_total" in (await http.get("/metrics")).text
 
 
 class TestStatusFeed:

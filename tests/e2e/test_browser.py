@@ -73,7 +73,9 @@ def shot(driver, name: str) -> Path:
     SHOTS.mkdir(parents=True, exist_ok=True)
     path = SHOTS / f"{name}.png"
     size = driver.get_window_size()
-    height = driver.execute_script("return document.documentElement.scrollHeight")
+    height = driver.execute_script(
+        "return Math.max(document.documentElement.scrollHeight, document.body.scrollHeight)"
+    )
     driver.set_window_size(size["width"], min(max(height, size["height"]), 4000))
     try:
         driver.save_screenshot(str(path))

@@ -458,7 +458,7 @@ async def test_memory_servers_share_nothing_which_is_why_redis_is_needed(server_
         httpx.AsyncClient(base_url=second.url, timeout=HTTP_TIMEOUT) as http_2,
     ):
         for http in (http_1, http_2):
-            assert (await http.get("/health")).json()["store"] == "memory"
+            assert (await http.get("/health")).json()["store"]["backend"] == "memory"
         client = McpClient(http_1)
         await client.initialize(client_name="multinode")
         assert (await client.tool_text("echo", {"message": "here"})).endswith("here")
