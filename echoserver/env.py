@@ -7,6 +7,7 @@ typo stops the process at start-up instead of silently falling back.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -138,3 +139,60 @@ def writable_dir(name: str, path: Path) -> Path:
     if not path.is_dir() or not os.access(path, os.W_OK | os.X_OK):
         raise ImproperlyConfigured(f"{name}: {path} is not a writable directory")
     return path
+
+
+def env_networks(name: str) -> list[str]:
+    """A comma list of IP addresses or networks (``10.0.0.0/8``)."""
+    items = env_list(name, [])
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}: {item!r} is not an IP address or network (like 10.0.0.0/8)"
+            ) from None
+    return items
+
+
+def check_origin(name: str, origin: str) -> str:
+    """``origin`` if it is ``*`` or ``scheme://host[:port]`` (http or https), else stop."""
+    if origin == "*":
+        return origin
+    try:
+        parts = urlsplit(origin)
+        parts.port  # noqa: B018 (a malformed port raises)
+    except ValueError:
+        parts = None
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.path not in ("", "/")
+    ):
+        raise ImproperlyConfigured(f"{name}: {origin!r} is not an origin (like https://app.example.com) or *")
+    return origin
+
+
+def env_http_url(name: str) -> str:
+    """An http(s) URL with a host, or empty when unset."""
+    value = _raw(name)
+    if value is None:
+        return ""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (a malformed port raises)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ImproperlyConfigured(f"{name} must be an http(s) URL with a host, not {value!r}")
+    return value
+
+
+def env_file(name: str) -> str:
+    """A path to a readable file, or empty when unset."""
+    value = _raw(name)
+    if value is None:
+        return ""
+    if not os.path.isfile(value) or not os.access(value, os.R_OK):
+        raise ImproperlyConfigured(f"{name}: {value!r} is not a readable file")
+    return value

@@ -14,11 +14,15 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 from echoserver.env import (
+    check_origin,
     env_bool,
     env_choice,
+    env_file,
     env_float,
+    env_http_url,
     env_int,
     env_list,
+    env_networks,
     env_parsed,
     env_redis_url,
     env_str,
@@ -153,12 +157,15 @@ MCP_ALLOWED_HOSTS = env_list("MCP_ALLOWED_HOSTS", LOCAL_HOSTS)
 ALLOWED_HOSTS = list(dict.fromkeys([*MCP_ALLOWED_HOSTS, *LOCAL_HOSTS]))
 
 # Seed compatibility: CORS_ORIGIN is a single origin or "*".
-_cors_origin = env_str("CORS_ORIGIN")
-MCP_ALLOWED_ORIGINS = env_list(
-    "MCP_ALLOWED_ORIGINS",
-    [_cors_origin] if _cors_origin else ["http://localhost", "http://127.0.0.1", "http://[::1]"],
-)
-MCP_TRUSTED_PROXIES = env_list("MCP_TRUSTED_PROXIES", [])
+_cors_origin = check_origin("CORS_ORIGIN", env_str("CORS_ORIGIN")) if env_str("CORS_ORIGIN") else ""
+MCP_ALLOWED_ORIGINS = [
+    check_origin("MCP_ALLOWED_ORIGINS", origin)
+    for origin in env_list(
+        "MCP_ALLOWED_ORIGINS",
+        [_cors_origin] if _cors_origin else ["http://localhost", "http://127.0.0.1", "http://[::1]"],
+    )
+]
+MCP_TRUSTED_PROXIES = env_networks("MCP_TRUSTED_PROXIES")
 
 CORS_ALLOW_ALL_ORIGINS = "*" in MCP_ALLOWED_ORIGINS
 CORS_ALLOWED_ORIGIN_REGEXES = [
@@ -254,14 +261,14 @@ MCP_FAULTS = env_parsed(
 # --- OAuth 2.1 resource-server mode ----------------------------------------------------------
 
 MCP_AUTH = env_choice("MCP_AUTH", "none", ("none", "jwt", "embedded"))
-MCP_RESOURCE_URL = env_str("MCP_RESOURCE_URL")
+MCP_RESOURCE_URL = env_http_url("MCP_RESOURCE_URL")
 if MCP_AUTH == "embedded" and not MCP_RESOURCE_URL:
     _host = env_str("MCP_ECHO_HOST", "127.0.0.1")
     _host = "127.0.0.1" if _host in ("0.0.0.0", "::") else _host
     MCP_RESOURCE_URL = f"http://{_host}:{env_int('MCP_ECHO_PORT', 3000, minimum=1)}/mcp"
 MCP_JWT_SECRET = env_str("MCP_JWT_SECRET")
-MCP_JWT_PUBLIC_KEY_FILE = env_str("MCP_JWT_PUBLIC_KEY_FILE")
-MCP_JWKS_URL = env_str("MCP_JWKS_URL")
+MCP_JWT_PUBLIC_KEY_FILE = env_file("MCP_JWT_PUBLIC_KEY_FILE")
+MCP_JWKS_URL = env_http_url("MCP_JWKS_URL")
 MCP_JWKS_CACHE_SECONDS = env_int("MCP_JWKS_CACHE_SECONDS", 300, minimum=0)
 MCP_JWT_ALGORITHMS = env_list("MCP_JWT_ALGORITHMS", [])
 MCP_JWT_ISSUER = env_str("MCP_JWT_ISSUER")

@@ -76,6 +76,9 @@ async def test_operator_endpoints_answer_on_loopback_behind_a_public_host_name(t
         ("MCP_SESSION_TIMEOUT", "soon"),
         ("LOG_FORMAT", "xml"),
         ("MCP_TRAFFIC_LOG", "-1"),
+        ("MCP_TRUSTED_PROXIES", "10.0.0.300"),
+        ("MCP_ALLOWED_ORIGINS", "app.example.com"),
+        ("MCP_JWKS_URL", "not a url"),
     ],
 )
 def test_a_malformed_setting_stops_start_up_with_one_line_naming_it(tmp_path, name, value):
