@@ -99,7 +99,7 @@ async def test_a_change_made_on_node_b_reaches_a_listener_on_node_a(server_facto
         httpx.AsyncClient(base_url=node_a.url, timeout=HTTP_TIMEOUT) as http_a,
         httpx.AsyncClient(base_url=node_b.url, timeout=HTTP_TIMEOUT) as http_b,
     ):
-        assert (await http_a.get("/health")).json()["store"] == "redis"
+        assert (await http_a.get("/health")).json()["store"]["backend"] == "redis"
         async with open_listen(http_a, 3, toolsListChanged=True, promptsListChanged=True) as (_, stream):
             assert (await next_message(stream))["method"] == "notifications/subscriptions/acknowledged"
             await trigger(http_b, "test_trigger_prompt_change")
