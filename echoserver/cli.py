@@ -45,15 +45,13 @@ def build_parser() -> argparse.ArgumentParser:
 def apply_flags(args: argparse.Namespace) -> None:
     """Flags win over the environment: write them there before settings are read."""
     overrides = {
+        # Settings read them (and MCP_AUTH=embedded derives its default MCP_RESOURCE_URL from them).
         "MCP_ECHO_HOST": args.host,
         "MCP_ECHO_PORT": None if args.port is None else str(args.port),
         "MCP_WORKERS": None if args.workers is None else str(args.workers),
         "MCP_ECHO_DEBUG": "true" if args.debug else None,
         "MCP_SESSION_TIMEOUT": None if args.session_timeout is None else str(args.session_timeout),
         "MCP_PROTOCOL_VERSIONS_SUPPORTED": args.protocol_versions,
-        # MCP_AUTH=embedded derives its default MCP_RESOURCE_URL from where the server listens.
-        "MCP_ECHO_HOST": args.host,
-        "MCP_ECHO_PORT": None if args.port is None else str(args.port),
     }
     for name, value in overrides.items():
         if value is not None:
