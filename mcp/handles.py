@@ -48,7 +48,9 @@ async def bind(ctx: Context, arguments: dict[str, Any]) -> None:
     if not valid_session_id(handle):
         raise ToolError("Unknown or expired handle")
     try:
-        ctx.session = await sessions.owned(handle, ctx.request.principal, ctx.store, echo_id=False)
+        ctx.session = await sessions.owned(
+            handle, ctx.request.principal, ctx.store, echo_id=False, stateless=True
+        )
     except SessionNotFound:
         raise ToolError("Unknown or expired handle: call without `handle` to get a new one") from None
 

@@ -17,20 +17,30 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
+from django.conf import settings
+
 from mcp import metrics, running
 from mcp.bus import OUTBOX, Bus
 from mcp.errors import SessionNotFound
 from mcp.store import Session, SessionStore
 
 
-async def owned(session_id: str, principal: str | None, store: SessionStore, *, echo_id: bool) -> Session:
+async def owned(
+    session_id: str, principal: str | None, store: SessionStore, *, echo_id: bool, stateless: bool = False
+) -> Session:
     """The live session if it belongs to ``principal``; SessionNotFound (404) otherwise.
 
-    ``echo_id`` names the id in the answer's Mcp-Session-Id header.
+    ``echo_id`` names the id in the answer's Mcp-Session-Id header. The store also holds the
+    stateless era's records (state handles, tasks: protocol version 2026-07-28); they are
+    found only with ``stateless``, so a handle never works as a session id, nor the reverse.
     """
     session = await store.get(session_id)
     # A session bound to another principal looks exactly like an unknown one.
-    if session is None or session.principal != principal:
+    if (
+        session is None
+        or session.principal != principal
+        or (session.protocol_version == settings.MODERN_PROTOCOL_VERSION) != stateless
+    ):
         raise SessionNotFound(headers={"Mcp-Session-Id": session_id} if echo_id else None)
     return session
 

@@ -189,7 +189,9 @@ async def _find(ctx: Context, params: dict[str, Any]) -> tuple[Session, dict[str
     record = None
     if isinstance(task_id, str) and 0 < len(task_id) <= 128:
         try:
-            record = await sessions.owned(task_id, ctx.request.principal, ctx.store, echo_id=False)
+            record = await sessions.owned(
+                task_id, ctx.request.principal, ctx.store, echo_id=False, stateless=True
+            )
         except SessionNotFound:
             record = None
     state = record.state.get(STATE) if record is not None else None

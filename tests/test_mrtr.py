@@ -208,3 +208,20 @@ async def test_a_session_keeps_its_history_without_handles(session):
     listed = await session.call_tool("calculationHistory", {})
     assert [record["result"] for record in listed["structuredContent"]["calculations"]] == [2]
     assert all(not block["text"].startswith("State handle: ") for block in listed["content"])
+
+
+async def test_a_handle_is_not_a_session_and_a_session_is_not_a_handle(http, session):
+    echoed = modern_result(await call(http, "echo", {"message": "x"}), "tools/call")
+    handle = _handle_of(echoed["content"][0]["text"])
+    response = await http.post(
+        "/mcp",
+        json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+        headers={
+            "Mcp-Session-Id": handle,
+            "MCP-Protocol-Version": "2025-11-25",
+            "Accept": "application/json",
+        },
+    )
+    assert response.status_code == 404
+    replay = modern_result(await call(http, "replayLastEcho", {"handle": session.session_id}), "tools/call")
+    assert replay["isError"] is True
