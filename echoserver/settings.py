@@ -291,6 +291,8 @@ MCP_OAUTH_MISBEHAVIOURS = env_list("MCP_OAUTH_MISBEHAVIOURS", [])
 MCP_OAUTH_DCR = env_bool("MCP_OAUTH_DCR", True)
 MCP_OAUTH_CIMD_ALLOWED_HOSTS = env_list("MCP_OAUTH_CIMD_ALLOWED_HOSTS", [])
 MCP_OAUTH_CIMD_CACHE_SECONDS = env_int("MCP_OAUTH_CIMD_CACHE_SECONDS", 300, minimum=0)
+# Extra CA certificates (PEM) trusted when fetching metadata documents over https.
+MCP_OAUTH_CIMD_CA_FILE = env_str("MCP_OAUTH_CIMD_CA_FILE")
 if MCP_AUTH == "embedded":
     from urllib.parse import urlsplit as _urlsplit
 
@@ -305,6 +307,10 @@ if MCP_AUTH == "embedded":
     from mcp.oauth.misbehaviours import parse_all as _parse_misbehaviours
 
     _parse_misbehaviours(MCP_OAUTH_MISBEHAVIOURS, "MCP_OAUTH_MISBEHAVIOURS")
+    if MCP_OAUTH_CIMD_CA_FILE and not Path(MCP_OAUTH_CIMD_CA_FILE).is_file():
+        raise ImproperlyConfigured(
+            f"MCP_OAUTH_CIMD_CA_FILE {MCP_OAUTH_CIMD_CA_FILE!r} is not a readable file"
+        )
 if MCP_AUTH == "jwt":
     if not MCP_RESOURCE_URL:
         raise ImproperlyConfigured("MCP_AUTH=jwt needs MCP_RESOURCE_URL (the canonical URL of /mcp)")

@@ -20,15 +20,18 @@ from __future__ import annotations
 import json
 import logging
 import re
+import ssl
 import urllib.error
 import urllib.request
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
 from authlib.oauth2.rfc6749.errors import InvalidClientError
 from authlib.oauth2.rfc7591 import ClientMetadataClaims
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from mcp.oauth.models import Client
@@ -71,9 +74,24 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
+@lru_cache(maxsize=4)
+def tls_context(ca_file: str) -> ssl.SSLContext:
+    """The system's trust, plus MCP_OAUTH_CIMD_CA_FILE when set (e.g. a test CA)."""
+    context = ssl.create_default_context()
+    if ca_file:
+        try:
+            context.load_verify_locations(cafile=ca_file)
+        except (OSError, ssl.SSLError):
+            raise ImproperlyConfigured(
+                f"MCP_OAUTH_CIMD_CA_FILE {ca_file!r} holds no readable CA certificate"
+            ) from None
+    return context
+
+
 def fetch(url: str) -> tuple[dict[str, Any], int]:
     """The document and how many seconds it may be cached; Refused otherwise."""
-    opener = urllib.request.build_opener(_NoRedirects)
+    https = urllib.request.HTTPSHandler(context=tls_context(settings.MCP_OAUTH_CIMD_CA_FILE))
+    opener = urllib.request.build_opener(_NoRedirects, https)
     request = urllib.request.Request(url, headers={"Accept": "application/json"})  # noqa: S310 (scheme checked)
     try:
         with opener.open(request, timeout=FETCH_TIMEOUT) as response:

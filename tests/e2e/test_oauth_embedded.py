@@ -11,13 +11,16 @@ revocation. The server runs with debug logging; its log is searched for every se
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import shutil
 import sqlite3
+import ssl
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -25,6 +28,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from tests.e2e.chromium import Browser
 from tests.e2e.live import HTTP_TIMEOUT, LiveServer, start_server
@@ -46,6 +53,7 @@ from tests.redis_server import redis_url  # noqa: F401
 pytestmark = pytest.mark.e2e
 
 ACCESS_TTL = 6
+LOOPBACK = "127.0.0.1"
 SDKS = ["python", "typescript"]
 # Every secret the tests saw issued; the last test looks for each in the server's log.
 SEEN_SECRETS: set[str] = set()
@@ -54,7 +62,8 @@ SEEN_SECRETS: set[str] = set()
 class DocumentServer:
     """Serves Client ID Metadata Documents on 127.0.0.1 (a thread), counting fetches."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+        self.scheme = "https" if tls else "http"
         self.documents: dict[str, Any] = {}
         self.fetches = 0
         self.callbacks: list[str] = []
@@ -84,11 +93,13 @@ class DocumentServer:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
+        if tls is not None:
+            self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
         self.port = self.httpd.server_address[1]
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"{self.scheme}://127.0.0.1:{self.port}{path}"
 
     def close(self) -> None:
         self.httpd.shutdown()
@@ -102,8 +113,53 @@ def documents() -> Iterator[DocumentServer]:
     server.close()
 
 
+def self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 that is its own CA, and its key (PEM files)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_path, key_path
+
+
 @pytest.fixture(scope="module")
-def auth_server(tmp_path_factory: pytest.TempPathFactory, documents: DocumentServer) -> Iterator[LiveServer]:
+def tls_documents(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DocumentServer, Path]]:
+    """Metadata documents over https (the SDKs accept only https client_id URLs)."""
+    cert, key = self_signed(tmp_path_factory.mktemp("tls"))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server = DocumentServer(context)
+    yield server, cert
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def auth_server(
+    tmp_path_factory: pytest.TempPathFactory,
+    documents: DocumentServer,
+    tls_documents: tuple[DocumentServer, Path],
+) -> Iterator[LiveServer]:
+    tls_server, ca_file = tls_documents
     server = start_server(
         tmp_path_factory.mktemp("oauth"),
         {
@@ -112,7 +168,8 @@ def auth_server(tmp_path_factory: pytest.TempPathFactory, documents: DocumentSer
             "MCP_OAUTH_CONSENT": "auto",
             "MCP_OAUTH_ACCESS_TOKEN_TTL": str(ACCESS_TTL),
             "MCP_JWT_LEEWAY": "0",
-            "MCP_OAUTH_CIMD_ALLOWED_HOSTS": f"127.0.0.1:{documents.port}",
+            "MCP_OAUTH_CIMD_ALLOWED_HOSTS": f"127.0.0.1:{documents.port},127.0.0.1:{tls_server.port}",
+            "MCP_OAUTH_CIMD_CA_FILE": str(ca_file),
             "MCP_ECHO_DEBUG": "true",
             "MCP_KEEPALIVE_INTERVAL": "0.3",
         },
@@ -229,6 +286,43 @@ def test_sdk_client_runs_the_whole_flow_then_refreshes(auth_server, http, interp
     SEEN_SECRETS.update((other["access_token"], other["refresh_token"]))
     stolen = mcp_post(http, other["access_token"], call_tool("echo", {"message": "x"}), outcome["sessionId"])
     assert stolen.status_code == 404
+
+
+@pytest.mark.parametrize("name", SDKS)
+def test_sdk_client_registers_with_a_client_id_metadata_document(
+    auth_server, interpreters, tls_documents, name
+):
+    """The SDK sees client_id_metadata_document_supported and uses its URL as client_id: no
+    registration request; the server fetches the document (over https) and checks it."""
+    server, _ = tls_documents
+    path = f"/clients/{name}.json"
+    url = server.url(path)
+    server.documents[path] = {
+        "client_id": url,
+        "client_name": f"{name} SDK via metadata document",
+        "redirect_uris": [CALLBACK],
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+        "token_endpoint_auth_method": "none",
+    }
+    registered = db_rows(auth_server, "SELECT count(*) FROM oauth_client WHERE source = 'dcr'")
+    outcome = sdk(
+        auth_server,
+        interpreters,
+        name,
+        login_hint=f"{name}-cimd",
+        client_metadata_url=url,
+        calls=[{"tool": "bearerDecode"}],
+    )
+    assert outcome["error"] is None, errors(outcome)
+    assert outcome["clientId"] == url
+    text = outcome["results"][0]["texts"][0]
+    assert claim(text, "Subject") == f"{name}-cimd" and "Signature: verified by this server" in text
+    assert f'client_id: "{url}"' in text
+    assert db_rows(auth_server, "SELECT source, client_name FROM oauth_client WHERE client_id = ?", url) == [
+        ("cimd", f"{name} SDK via metadata document")
+    ]
+    assert db_rows(auth_server, "SELECT count(*) FROM oauth_client WHERE source = 'dcr'") == registered
 
 
 # --- Misbehaviours: what each SDK client sees ------------------------------------------------------
