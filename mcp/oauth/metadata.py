@@ -43,6 +43,7 @@ def server_metadata() -> dict[str, Any]:
         "token_endpoint_auth_methods_supported": AUTH_METHODS,
         "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
         "code_challenge_methods_supported": ["S256"],
+        "authorization_response_iss_parameter_supported": True,
         "client_id_metadata_document_supported": bool(settings.MCP_OAUTH_CIMD_ALLOWED_HOSTS),
     }
     if not settings.MCP_OAUTH_DCR:

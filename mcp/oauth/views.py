@@ -99,7 +99,7 @@ def _error(request: HttpRequest, error: OAuth2Error) -> HttpResponse:
     """Back to the client when its redirect URI was verified, else a page (never redirected)."""
     server = get_server()
     if error.redirect_uri:
-        return server.handle_error_response(request, error)
+        return _to_client(server.handle_error_response(request, error), [])
     return render(
         request,
         "oauth/error.html",
@@ -122,19 +122,20 @@ def _subject(value: str | None) -> str:
     return value
 
 
-def _tamper(response: HttpResponse, chosen: list[str]) -> HttpResponse:
-    """Apply wrong_state and invalid_code to a successful authorization redirect."""
+def _to_client(response: HttpResponse, chosen: list[str]) -> HttpResponse:
+    """An authorization response redirect, with ``iss`` (RFC 9207) and, on success, the
+    wrong_state and invalid_code misbehaviours applied."""
     location = response.get("Location")
     if response.status_code != 302 or not location:
         return response
     parts = urlsplit(location)
     params = dict(parse_qsl(parts.query, keep_blank_values=True))
-    if "code" not in params:
-        return response
-    if misbehaviours.has(chosen, "wrong_state"):
-        params["state"] = params.get("state", "") + "-not-the-state-you-sent"
-    if misbehaviours.has(chosen, "invalid_code"):
-        params["code"] = generate_token(48)
+    if "code" in params:
+        if misbehaviours.has(chosen, "wrong_state"):
+            params["state"] = params.get("state", "") + "-not-the-state-you-sent"
+        if misbehaviours.has(chosen, "invalid_code"):
+            params["code"] = generate_token(48)
+    params["iss"] = settings.MCP_OAUTH_ISSUER
     response["Location"] = urlunsplit(parts._replace(query=urlencode(params)))
     return response
 
@@ -179,7 +180,7 @@ def authorize(request: HttpRequest) -> HttpResponse:
         f", misbehaviours {', '.join(chosen)}" if chosen else "",
     )
     response = server.create_authorization_response(request, grant_user=grantee, grant=grant)
-    return _tamper(response, chosen)
+    return _to_client(response, chosen)
 
 
 def _consent_page(request: HttpRequest, grant: Any, subject: str, requested: list[str]) -> HttpResponse:

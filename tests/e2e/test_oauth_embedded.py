@@ -228,6 +228,7 @@ def test_a_bare_request_gets_the_challenge_that_starts_discovery(auth_server: Li
     metadata = http.get("/.well-known/oauth-authorization-server").json()
     assert metadata["issuer"] == auth_server.url
     assert metadata["code_challenge_methods_supported"] == ["S256"]
+    assert metadata["authorization_response_iss_parameter_supported"] is True
     assert metadata["client_id_metadata_document_supported"] is True
     assert {"authorization_code", "refresh_token", "client_credentials"} <= set(
         metadata["grant_types_supported"]
@@ -507,6 +508,7 @@ def test_client_id_metadata_document_from_an_allowed_host(auth_server, http, doc
     }
     pkce = Pkce()
     params = redirect_params(authorize(http, url, pkce, login_hint="cimd-user"))
+    assert params["iss"] == auth_server.url and params["state"] == "s-1"
     response = exchange(http, url, params["code"], pkce)
     assert response.status_code == 200, response.text
     token = response.json()
@@ -573,6 +575,7 @@ def test_authorization_request_refusals_go_back_to_the_client(http, change, erro
     client = register(http)
     params = redirect_params(authorize(http, client["client_id"], Pkce(), state="keep-me", **change))
     assert params["error"] == error and params["state"] == "keep-me"
+    assert params["iss"] == str(http.base_url).rstrip("/"), "RFC 9207: the issuer in every response"
     assert "code" not in params
 
 
