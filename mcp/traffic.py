@@ -21,6 +21,7 @@ Guarantees:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -55,10 +56,22 @@ def excerpt(data: bytes | str | None, limit: int | None = None) -> str:
     return encoded[:room].decode("utf-8", "ignore") + ELLIPSIS
 
 
+@lru_cache(maxsize=2048)
+def _masked(name: str, value: str) -> str:
+    return shown_header(name, value)
+
+
 def masked_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:
-    """Lower-case names; values masked as printHeader masks them."""
+    """Lower-case names; values masked as printHeader masks them.
+
+    A client sends mostly the same headers on every request: their masked forms are cached
+    (short values only; the cache holds nothing the process does not already see).
+    """
     pairs = headers.items() if isinstance(headers, Mapping) else headers
-    return {name.lower(): shown_header(name, value) for name, value in pairs}
+    return {
+        name.lower(): _masked(name.lower(), value) if len(value) <= 512 else shown_header(name, value)
+        for name, value in pairs
+    }
 
 
 def make_entry(

@@ -10,8 +10,10 @@ see its own sessions, so use the Redis store there.
 from __future__ import annotations
 
 import time
+from collections import deque
 from typing import Any
 
+import orjson
 from django.core.cache.backends.locmem import LocMemCache
 
 from mcp.store.base import UPDATABLE, Session, SessionStore, StoreStats
@@ -39,6 +41,10 @@ class MemorySessionStore(SessionStore):
         self._activity: dict[str, list[float]] = {}
         # session id -> cache keys stored under it besides the record.
         self._extra_keys: dict[str, set[str]] = {}
+        # Capped lists (``push``): each item kept as its JSON, so a push costs one append, not
+        # a pickle round trip of the whole list through the cache (measured: the traffic
+        # record of a busy session), and a reader never shares an object with the store.
+        self._lists: dict[str, deque[bytes]] = {}
         # client key -> ids of its live sessions (per-client limits).
         self._by_client: dict[str, set[str]] = {}
         self._client_of: dict[str, str] = {}
@@ -67,6 +73,7 @@ class MemorySessionStore(SessionStore):
         self._cache.delete(self._record_key(session_id))
         for key in self._extra_keys.pop(session_id, ()):
             self._cache.delete(key)
+            self._lists.pop(key, None)
 
     def _live(self, session_id: str, now: float) -> list[float] | None:
         entry = self._activity.get(session_id)
@@ -128,16 +135,16 @@ class MemorySessionStore(SessionStore):
         if self._live(session_id, time.time()) is None:
             return 0
         key = self._extra_key(session_id, "l", name)
-        items = self._cache.get(key) or []
-        items.append(item)
-        del items[:-cap]
-        self._cache.set(key, items, None)
+        items = self._lists.get(key)
+        if items is None or items.maxlen != cap:
+            items = self._lists[key] = deque(items or (), maxlen=cap)
+        items.append(orjson.dumps(item))
         return len(items)
 
     async def items(self, session_id: str, name: str) -> list[Any]:
         if self._live(session_id, time.time()) is None:
             return []
-        return self._cache.get(f"l:{session_id}:{name}") or []
+        return [orjson.loads(item) for item in self._lists.get(f"l:{session_id}:{name}", ())]
 
     async def put_item(self, session_id: str, namespace: str, key: str, value: Any) -> None:
         if self._live(session_id, time.time()) is None:
@@ -229,4 +236,5 @@ class MemorySessionStore(SessionStore):
         for session_id in list(self._activity):
             self._drop(session_id)
         self._cache.clear()
+        self._lists.clear()
         self._created_total = self._expired_total = self._deleted_total = 0
