@@ -208,7 +208,8 @@ if MCP_PROTOCOL_VERSION not in MCP_PROTOCOL_VERSIONS_SUPPORTED:
 # The stateless era (2026-07-28) beside the session versions above, on the same /mcp.
 MODERN_PROTOCOL_VERSION = "2026-07-28"
 MCP_STATELESS = env_bool("MCP_STATELESS", True)
-# The HMAC key of requestState (multi round-trip requests); unset: derived from SECRET_KEY.
+# The HMAC key of requestState (multi round-trip requests); unset: a random key kept in the
+# store (so shared by every node on one Redis).
 MCP_STATE_KEY = env_str("MCP_STATE_KEY")
 # Seconds a requestState (multi round-trip request) stays valid.
 MCP_STATE_TTL = env_float("MCP_STATE_TTL", 900.0, minimum=1.0)

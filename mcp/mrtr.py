@@ -9,9 +9,9 @@ returns the answer the retry carried or stops the tool with ``InputRequired``. A
 the tool again from the start, so the answers of earlier rounds travel inside the state.
 
 ``requestState`` is attacker-controlled, so it is authenticated: HMAC-SHA256 under a server
-key (``MCP_STATE_KEY``, else a key derived from Django's ``SECRET_KEY``) over a payload that
-binds it to the call (method, tool/prompt/resource name, a digest of the arguments), to the
-caller (principal), to an expiry, and to a one-time nonce. Guarantees:
+key (``MCP_STATE_KEY``, else a random key kept in the store, shared by every process) over a
+payload that binds it to the call (method, tool/prompt/resource name, a digest of the
+arguments), to the caller (principal), to an expiry, and to a one-time nonce. Guarantees:
 - a state that was altered, belongs to another call or caller, or has expired is refused
   (``InvalidParams``, -32602);
 - a state is accepted once: the nonce is claimed in the store, so a replayed state is refused;
@@ -61,11 +61,13 @@ class InputRequired(Exception):
         self.requests = requests
 
 
-def _key() -> bytes:
+async def state_key(store: SessionStore) -> bytes:
+    """``MCP_STATE_KEY``, else a key shared through the store, so any process (node) verifies
+    a state that another minted, whatever each one's own secret key is."""
     configured = settings.MCP_STATE_KEY
     if configured:
         return configured.encode()
-    return hmac.new(settings.SECRET_KEY.encode(), b"mcp.mrtr.request-state", hashlib.sha256).digest()
+    return await store.shared_secret("mrtr-request-state")
 
 
 def _b64(data: bytes) -> str:
@@ -91,6 +93,7 @@ class Inputs:
     binding: str
     principal: str | None
     capabilities: dict[str, Any]
+    key: bytes = b""
     answers: dict[str, Any] = field(default_factory=dict)
     asked: dict[str, dict[str, Any]] = field(default_factory=dict)
     used: set[str] = field(default_factory=set)
@@ -148,7 +151,7 @@ class Inputs:
             "a": {key: self.answers[key] for key in sorted(self.used)},
         }
         body = _b64(jsonrpc.encode(payload))
-        signature = _b64(hmac.new(_key(), body.encode(), hashlib.sha256).digest())
+        signature = _b64(hmac.new(self.key, body.encode(), hashlib.sha256).digest())
         return f"{body}.{signature}"
 
 
@@ -156,7 +159,7 @@ def _refused(why: str) -> InvalidParams:
     return InvalidParams(f"Invalid params: requestState {why}", data={"reason": why})
 
 
-def open_state(state: str, *, binding: str, principal: str | None) -> tuple[dict[str, Any], str]:
+def open_state(state: str, *, key: bytes, binding: str, principal: str | None) -> tuple[dict[str, Any], str]:
     """(the earlier answers, the nonce) of an authentic state for this call; -32602 otherwise."""
     if len(state) > MAX_STATE_BYTES or state.count(".") != 1:
         raise _refused("is malformed")
@@ -165,7 +168,7 @@ def open_state(state: str, *, binding: str, principal: str | None) -> tuple[dict
         given = _unb64(signature)
     except (binascii.Error, ValueError):
         raise _refused("failed its integrity check") from None
-    expected = hmac.new(_key(), body.encode(), hashlib.sha256).digest()
+    expected = hmac.new(key, body.encode(), hashlib.sha256).digest()
     if not hmac.compare_digest(given, expected):
         raise _refused("failed its integrity check")
     try:
@@ -196,12 +199,12 @@ async def inputs_for(
     capabilities: dict[str, Any],
 ) -> Inputs:
     """The Inputs of a request: answers from its (verified, first-use) state and inputResponses."""
-    inputs = Inputs(binding(method, params), principal, capabilities)
+    inputs = Inputs(binding(method, params), principal, capabilities, await state_key(store))
     state = params.get("requestState")
     if state is not None:
         if not isinstance(state, str):
             raise InvalidParams("Invalid params: requestState must be a string")
-        answers, nonce = open_state(state, binding=inputs.binding, principal=principal)
+        answers, nonce = open_state(state, key=inputs.key, binding=inputs.binding, principal=principal)
         if not await store.claim_once(NONCE_NAMESPACE, nonce, settings.MCP_STATE_TTL):
             raise _refused("was already used")
         inputs.answers.update(answers)

@@ -139,7 +139,7 @@ class TaskInputs(Inputs):
 
     def __init__(self, task_id: str, origin: Context, answers: dict[str, Any]) -> None:
         assert origin.modern is not None
-        super().__init__("task", origin.request.principal, origin.modern.capabilities, dict(answers))
+        super().__init__("task", origin.request.principal, origin.modern.capabilities, answers=dict(answers))
         self.task_id = task_id
         self.store = origin.store
 

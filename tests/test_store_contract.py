@@ -434,3 +434,16 @@ class TestRedisSessionStore:
             assert await store.get((await new_session(store)).id) is not None
         finally:
             await store.close()
+
+
+class TestSharedSecret:
+    async def test_concurrent_callers_agree_on_32_bytes_and_names_differ(self, store: SessionStore) -> None:
+        seen = await asyncio.gather(*(store.shared_secret("k") for _ in range(10)))
+        assert len(set(seen)) == 1 and len(seen[0]) == 32
+        assert await store.shared_secret("other") != seen[0]
+
+    async def test_redis_stores_share_it_like_processes_do(self, make_store: MakeStore) -> None:
+        first, second = make_store(), make_store()
+        if not isinstance(first, RedisSessionStore):
+            pytest.skip("one memory store is one process")
+        assert await first.shared_secret("k") == await second.shared_secret("k")

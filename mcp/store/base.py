@@ -220,6 +220,13 @@ class SessionStore:
         """
         raise NotImplementedError("subclasses of SessionStore must provide claim_once()")
 
+    async def shared_secret(self, name: str) -> bytes:
+        """32 random bytes named ``name``, the same for every process sharing the store.
+
+        Created by the first caller (atomically: concurrent first callers agree), kept forever.
+        """
+        raise NotImplementedError("subclasses of SessionStore must provide shared_secret()")
+
     async def occupancy(self, client: str) -> tuple[int, int]:
         """(live sessions, sessions of ``client``): what the session limits compare against.
 

@@ -9,6 +9,7 @@ see its own sessions, so use the Redis store there.
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections import deque
 from typing import Any
@@ -224,6 +225,11 @@ class MemorySessionStore(SessionStore):
     async def claim_once(self, namespace: str, key: str, ttl: float) -> bool:
         # LocMemCache.add is atomic (its lock) and honours the timeout.
         return bool(self._cache.add(f"once:{namespace}:{key}", True, ttl))
+
+    async def shared_secret(self, name: str) -> bytes:
+        key = f"secret:{name}"
+        self._cache.add(key, secrets.token_hex(32), None)
+        return bytes.fromhex(self._cache.get(key))
 
     async def ping(self) -> bool:
         """A real round trip through the cache: write a token and read it back."""

@@ -29,6 +29,7 @@ Guarantees, beyond those of ``SessionStore``:
 from __future__ import annotations
 
 import math
+import secrets
 import time
 from collections.abc import Callable
 from typing import Any
@@ -362,6 +363,12 @@ class RedisSessionStore(SessionStore):
                     f"{self.prefix}:once:{namespace}:{key}", b"1", nx=True, px=math.ceil(ttl * 1000)
                 )
             )
+
+    async def shared_secret(self, name: str) -> bytes:
+        key = f"{self.prefix}:secret:{name}"
+        with unavailable_on_error("shared_secret"):
+            await self.redis.set(key, secrets.token_hex(32), nx=True)
+            return bytes.fromhex(await self.redis.get(key))
 
     async def delete(self, session_id: str) -> bool:
         with unavailable_on_error("delete"):

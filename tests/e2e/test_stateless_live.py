@@ -133,3 +133,20 @@ async def test_closing_a_request_stream_cancels_the_request(server_factory):
             await asyncio.sleep(0.2)
         else:
             pytest.fail(f"the request was not cancelled after its stream closed:\n{server.log()}")
+
+
+async def test_an_input_required_round_started_on_a_completes_on_b(server_factory, redis_url):  # noqa: F811
+    env = {"REDIS_URL": redis_url, "MCP_REDIS_PREFIX": f"st{secrets.token_hex(4)}"}
+    node_a, node_b = server_factory(**env), server_factory(**env)  # each with its own secret key
+    async with (
+        httpx.AsyncClient(base_url=node_a.url, timeout=HTTP_TIMEOUT) as http_a,
+        httpx.AsyncClient(base_url=node_b.url, timeout=HTTP_TIMEOUT) as http_b,
+    ):
+        params = {"name": "test_input_required_result_tampered_state", "arguments": {}}
+        first = modern_result(await modern_post(http_a, "tools/call", params), "tools/call")
+        retry = {**params, "requestState": first["requestState"]}
+        retry["inputResponses"] = {"confirm": {"action": "accept", "content": {"ok": True}}}
+        done = modern_result(await modern_post(http_b, "tools/call", retry), "tools/call")
+        assert done["content"][0]["text"] == "integrity-ok: state verified"
+        replayed = await modern_post(http_a, "tools/call", retry)
+        assert replayed.json()["error"]["code"] == -32602  # the nonce was spent on node B
