@@ -1,7 +1,7 @@
 """The stateless era's streams against real uvicorn processes: subscriptions/listen (acknowledged
 first, only the requested types, tagged, ended by the server with its result), a list change
-made through node B reaching a listener on node A over Redis, and a request cancelled when the
-client closes its stream."""
+made through node B reaching a listener on node A over Redis, an input_required round and a
+task crossing nodes, and a request cancelled when the client closes its stream."""
 
 from __future__ import annotations
 
@@ -150,3 +150,33 @@ async def test_an_input_required_round_started_on_a_completes_on_b(server_factor
         assert done["content"][0]["text"] == "integrity-ok: state verified"
         replayed = await modern_post(http_a, "tools/call", retry)
         assert replayed.json()["error"]["code"] == -32602  # the nonce was spent on node B
+
+
+async def test_a_task_started_on_a_takes_its_input_and_is_read_on_b(server_factory, redis_url):  # noqa: F811
+    env = {"REDIS_URL": redis_url, "MCP_REDIS_PREFIX": f"st{secrets.token_hex(4)}"}
+    node_a, node_b = server_factory(**env), server_factory(**env)
+    meta = request_meta(capabilities={"elicitation": {}, "extensions": {"io.modelcontextprotocol/tasks": {}}})
+    async with (
+        httpx.AsyncClient(base_url=node_a.url, timeout=HTTP_TIMEOUT) as http_a,
+        httpx.AsyncClient(base_url=node_b.url, timeout=HTTP_TIMEOUT) as http_b,
+    ):
+        call = {"name": "confirm_delete", "arguments": {"filename": "a.txt"}}
+        created = modern_result(await modern_post(http_a, "tools/call", call, meta=meta), "tools/call")
+        task = {"taskId": created["taskId"]}
+
+        async def on_b(*statuses: str) -> dict[str, Any]:
+            for _ in range(100):  # bounded: the task parks or ends within a few seconds
+                current = modern_result(await modern_post(http_b, "tasks/get", task, meta=meta), "tasks/get")
+                if current["status"] in statuses:
+                    return current
+                await asyncio.sleep(0.1)
+            raise AssertionError(f"the task never reached {statuses} on node B: {current}")
+
+        waiting = await on_b("input_required")
+        assert list(waiting["inputRequests"]) == ["confirm"]
+        answer = {"confirm": {"action": "accept", "content": {"confirm": True}}}
+        modern_result(
+            await modern_post(http_b, "tasks/update", {**task, "inputResponses": answer}, meta=meta), "x"
+        )
+        done = await on_b("completed")
+        assert done["result"]["content"][0]["text"] == "Deleted a.txt"
