@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("mcp.urls")),
     path("", include("mcp.auth_urls")),
     path("", include("mcp.oauth.urls")),
+    path("", include("mcp.traffic_export")),
 ]

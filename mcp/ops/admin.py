@@ -21,7 +21,8 @@ from typing import Any
 import orjson
 from asgiref.sync import async_to_sync
 from django.contrib import admin, messages
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import reverse
 
 from mcp import jsonrpc, sessions, traffic
 from mcp.bus import OUTBOX, get_bus
@@ -103,7 +104,7 @@ class LiveSessionAdmin(admin.ModelAdmin):
     search_help_text = "Session id (or its first characters), client, principal, protocol or address"
     list_per_page = 50
     show_full_result_count = False
-    actions = ["terminate", "push_notification"]
+    actions = ["terminate", "push_notification", "export_har"]
     change_form_template = "admin/ops/livesession/change_form.html"
 
     # --- reading from the store ------------------------------------------------------------------
@@ -167,6 +168,15 @@ class LiveSessionAdmin(admin.ModelAdmin):
         self.message_user(
             request, f"Queued a notifications/message on {sent} session(s)' GET stream.", messages.SUCCESS
         )
+
+    @admin.action(description="Export the selected session's traffic (HAR 1.2)")
+    def export_har(self, request: HttpRequest, queryset: SessionQuerySet) -> HttpResponseRedirect | None:
+        rows = list(queryset)
+        if len(rows) != 1:
+            self.message_user(request, "Select one session to export its traffic.", messages.WARNING)
+            return None
+        # The staff endpoint of mcp.traffic_export serves the file (one implementation).
+        return HttpResponseRedirect(reverse("traffic:download", args=[rows[0].id, "har"]))
 
     # --- the detail page -------------------------------------------------------------------------
 

@@ -166,9 +166,11 @@ class Observer:
             return
         method, rpc_id, tool = rpc_facts(bytes(exchange.body))
         stats.get_stats().observe(method=method, tool=tool, ms=ms, status=exchange.status)
-        if not session_id or not traffic.enabled() or exchange.status == 404:
-            return
         info = scope.get("mcp.info")
+        marks = getattr(info, "marks", None) or ()
+        # A 404 names no live session, unless a fault expired it (its record stays, marked).
+        if not session_id or not traffic.enabled() or (exchange.status == 404 and not marks):
+            return
         path = scope["path"]
         entry = traffic.make_entry(
             t=exchange.arrived,
@@ -183,7 +185,7 @@ class Observer:
             request=bytes(exchange.body),
             response=bytes(exchange.response),
             response_headers=exchange.response_headers,
-            marks=getattr(info, "marks", None) or (),
+            marks=marks,
         )
         try:
             await traffic.record(get_store(), session_id, entry)

@@ -1,4 +1,5 @@
-"""Fault injection for the caller's own session: set, report and clear its fault profile.
+"""Fault injection for the caller's own session: set, report and clear its fault profile, and
+export its recorded traffic (HAR 1.2, JSON lines).
 
 The profile is described in README "Test your client" and validated by
 ``mcp.faults.profile.SCHEMA``; the transport applies it to the session's exchanges.
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from mcp import traffic_export
 from mcp.faults import state
 from mcp.faults.draws import sequence, summary
 from mcp.faults.profile import PROPERTIES, ProfileError, normalize
@@ -86,3 +88,26 @@ async def set_faults(ctx: Context, args: dict[str, Any]) -> ToolResult:
         lines.append(f"The first {count} requests after the profile was set:")
         lines += [f"  {n}: {', '.join(kinds) or '-'}" for n, kinds in enumerate(report["preview"], 1)]
     return ToolResult([text("\n".join(lines))], structured=report)
+
+
+@TOOLSET.tool(
+    "exportTraffic",
+    "This session's recorded traffic (the record the admin shows) as HAR 1.2, which browser "
+    "developer tools and HTTP debuggers open, or as JSON lines; each request with its header "
+    "verdicts and injected faults; credentials masked as printHeader masks them",
+    {
+        "type": "object",
+        "properties": {"format": {"type": "string", "enum": list(traffic_export.FORMATS), "default": "har"}},
+        "additionalProperties": False,
+    },
+    title="Export traffic",
+    annotations={"readOnlyHint": True, "openWorldHint": False},
+)
+async def export_traffic(ctx: Context, args: dict[str, Any]) -> ToolResult:
+    session = ctx.require_session()
+    fmt = args.get("format", "har")
+    content_type, body = await traffic_export.export(ctx.store, session, fmt)
+    uri = f"traffic://{traffic_export.filename(session, fmt)}"
+    return ToolResult(
+        [{"type": "resource", "resource": {"uri": uri, "mimeType": content_type, "text": body}}]
+    )

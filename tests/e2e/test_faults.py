@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 
 from mcp.faults.draws import sequence, summary
@@ -24,6 +25,23 @@ from tests.redis_server import redis_url  # noqa: F401
 pytestmark = pytest.mark.e2e
 
 PROMPTLY = 5.0
+
+
+async def recorded_marks(client: McpClient, http_method: str) -> list[list[str]]:
+    """The marks of the session's recorded ``http_method`` exchanges (JSON-lines export)."""
+    result = await client.call_tool("exportTraffic", {"format": "jsonl"})
+    lines = [orjson.loads(line) for line in result["content"][0]["resource"]["text"].splitlines()]
+    return [line["marks"] for line in lines if line["http"] == http_method]
+
+
+async def wait_marked(client: McpClient, http_method: str, mark: str) -> list[list[str]]:
+    """Poll (bounded) until a recorded exchange carries ``mark``: a stream is recorded when it ends."""
+    deadline = time.monotonic() + PROMPTLY
+    while True:
+        found = await recorded_marks(client, http_method)
+        if any(mark in marks for marks in found) or time.monotonic() > deadline:
+            return found
+        await asyncio.sleep(0.1)
 
 
 async def set_faults(client: McpClient, **profile: Any) -> dict[str, Any]:
@@ -80,6 +98,7 @@ async def test_a_post_stream_dropped_after_n_events_resumes_with_last_event_id(s
     assert [m.get("params", {}).get("data") for m in tail[:2]] == ["notification 3/4", "notification 4/4"]
     assert "result" in tail[-1] and "4 notifications sent" in tail[-1]["result"]["content"][0]["text"]
     assert await metric(session.http, "drop_stream") == before + 1
+    assert ["drop_stream"] in await wait_marked(session, "POST", "drop_stream")
 
 
 async def test_a_non_resumable_drop_has_no_ids_and_no_priming_event(session: McpClient):
@@ -91,6 +110,7 @@ async def test_a_non_resumable_drop_has_no_ids_and_no_priming_event(session: Mcp
     assert all(item.id is None for item in items)
     assert all(item.data for item in items if not item.is_comment)  # no empty-data priming event
     assert all(item.retry is None for item in items)
+    assert ["drop_stream"] in await wait_marked(session, "POST", "drop_stream")
 
 
 async def test_a_get_stream_dropped_after_n_events(session: McpClient):
@@ -103,6 +123,7 @@ async def test_a_get_stream_dropped_after_n_events(session: McpClient):
     data = [item.message["params"]["data"] for item in items if item.message]
     assert data == ["notification 1/4", "notification 2/4"]
     assert items[-1].retry is not None
+    assert ["drop_stream"] in await wait_marked(session, "GET", "drop_stream")
 
 
 async def test_an_event_delivered_twice_keeps_its_id(session: McpClient):
@@ -115,6 +136,7 @@ async def test_an_event_delivered_twice_keeps_its_id(session: McpClient):
     assert items[1].id == items[2].id and items[1].id is not None
     assert "result" in items[-1].message
     assert await metric(session.http, "duplicate_event") == before + 1
+    assert ["duplicate_event"] in await wait_marked(session, "POST", "duplicate_event")
 
 
 async def keepalive_times(client: McpClient, seconds: float) -> list[float]:
@@ -135,6 +157,7 @@ async def test_keepalives_can_be_silenced_or_slowed(session: McpClient):
     assert len(await keepalive_times(session, 1.5)) >= 3  # the server's 0.3 s interval
     await set_faults(session, seed=1, keepAlive={"mode": "none"})
     assert await keepalive_times(session, 1.5) == []
+    assert ["keepalive"] in await wait_marked(session, "GET", "keepalive")
     await set_faults(session, seed=1, keepAlive={"mode": "slow", "intervalSeconds": 1})
     slow = await keepalive_times(session, 2.7)
     assert 1 <= len(slow) <= 2
@@ -148,6 +171,7 @@ async def test_a_list_changed_burst_reaches_the_get_stream(session: McpClient):
         assert "result" in await session.rpc("ping")
         burst = [await stream.next_message(PROMPTLY) for _ in range(30)]
     assert {message["method"] for message in burst} == {"notifications/tools/list_changed"}
+    assert ["list_changed_burst"] in await recorded_marks(session, "POST")
 
 
 # --- Reproducible across runs and nodes -----------------------------------------------------------
