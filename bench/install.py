@@ -89,20 +89,14 @@ def debian_packages() -> None:
 
 
 def project_venv() -> None:
+    """This checkout's .venv, reinstalled when pyproject.toml changed since the last install
+    (by this or by tests/run.sh, whose marker hashes the same way)."""
     venv = REPO / ".venv"
     python = venv / "bin" / "python"
-    want = hashlib.sha256((REPO / "pyproject.toml").read_bytes() + sys.version.encode()).hexdigest()
-    if python.exists() and (fresh(venv / MARKER, want) or fresh(venv / ".deps-sha256", want)):
+    want = hashlib.sha256((REPO / "pyproject.toml").read_bytes() + sys.version.encode() + b"\n").hexdigest()
+    if python.exists() and (fresh(venv / MARKER, want) or fresh(venv / ".deps-sha256", want + "\n")):
         return
-    if (
-        python.exists()
-        and subprocess.run(
-            [str(python), "-c", "import django, uvicorn, orjson"], capture_output=True
-        ).returncode
-        == 0
-    ):
-        return
-    say("creating .venv (pip install -e .)")
+    say("installing this project into .venv (pip install -e .)")
     if not python.exists():
         run([sys.executable, "-m", "venv", str(venv)])
     run([str(python), "-m", "pip", "install", "--quiet", "-e", str(REPO)])
