@@ -90,7 +90,7 @@ def cell(outcome: dict, key: str, scenario: str) -> str:
     if value is None:
         return "skipped" if skipped else ("error" if errors else "-")
     text = fmt(value)
-    if "bare" in outcome["results"] and key != "bare":
+    if runs(outcome, "bare", scenario) and key != "bare":
         text += f" ({fmt(ratio(outcome, key, scenario), 2)})"
     return text
 
