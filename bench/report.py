@@ -234,6 +234,15 @@ def markdown(outcome: dict) -> str:
         for r in rs[:1]
         if "error" in r or "skipped" in r
     ]
+    for key, by in outcome["results"].items():
+        for scenario, found in by.items():
+            refused = sum(r.get("non2xx", 0) + r.get("bad", 0) + r.get("failed", 0) for r in found)
+            broken = sum(r.get("socket_errors", 0) for r in found)
+            if refused or broken:
+                problems.append(
+                    f"- {labels[key]} {scenario}: {refused} answers without a result "
+                    f"(non-2xx, JSON-RPC errors, failed steps) and {broken} socket errors over all rounds"
+                )
     if notes or problems:
         lines += ["", *notes, *problems]
     return "\n".join(lines) + "\n"

@@ -31,10 +31,18 @@ from mcp.store.base import StoreUnavailable
 UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, ReadOnlyError, OSError)
 
 
+# Connections one client (store, bus, broadcast) keeps open to Redis at most. A request that
+# finds them all busy waits for one (up to the socket timeout): redis-py's default pool would
+# refuse it instead (MaxConnectionsError past 100 in use), a 503 under 100+ concurrent requests.
+MAX_CONNECTIONS = 100
+
+
 def connect(url: str) -> aioredis.Redis:
     """A client with short timeouts: a request fails fast (503) rather than hanging."""
-    return aioredis.Redis.from_url(
+    pool = aioredis.BlockingConnectionPool.from_url(
         url,
+        max_connections=MAX_CONNECTIONS,
+        timeout=10,
         decode_responses=True,
         socket_connect_timeout=5,
         socket_timeout=10,
@@ -43,6 +51,7 @@ def connect(url: str) -> aioredis.Redis:
         # Pub/sub connections sit idle; a periodic PING finds a silently dead one.
         health_check_interval=30,
     )
+    return aioredis.Redis.from_pool(pool)
 
 
 @contextlib.contextmanager

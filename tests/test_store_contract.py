@@ -278,6 +278,12 @@ class TestSessionStoreContract:
         assert await store.occupancy("10.0.0.1") == (2, 1)
         assert await store.occupancy("nobody") == ((await store.stats()).active, 0)
 
+    async def test_hundreds_of_concurrent_calls_all_succeed(self, store: SessionStore) -> None:
+        # More calls in flight than a Redis client keeps connections: they wait, none fails.
+        session = await new_session(store)
+        found = await asyncio.gather(*(store.get(session.id) for _ in range(250)))
+        assert all(item is not None and item.id == session.id for item in found)
+
     async def test_ping_answers(self, store: SessionStore) -> None:
         assert await store.ping() is True
 
