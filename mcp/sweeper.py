@@ -7,20 +7,16 @@ refuses an idle session on read; sweeping frees the memory and ends open streams
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
 import logging
 
 from django.conf import settings
 
 from mcp import metrics, sessions
 from mcp.bus import Bus, get_bus
-from mcp.redact import describe_exception
+from mcp.periodic import Periodic
 from mcp.store import SessionStore, get_store
 
 logger = logging.getLogger("mcp.sweeper")
-
-_task: asyncio.Task[None] | None = None
 
 
 async def sweep_once(store: SessionStore | None = None, bus: Bus | None = None) -> list[str]:
@@ -39,32 +35,13 @@ async def sweep_once(store: SessionStore | None = None, bus: Bus | None = None) 
     return gone
 
 
-async def _loop(interval: float) -> None:
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            await sweep_once()
-        except Exception as exc:
-            logger.warning("sweep failed: %s", describe_exception(exc))
+_job = Periodic("sweep", sweep_once)
 
 
 def start() -> None:
     """Start the in-process sweeper on the running loop (idempotent)."""
-    global _task
-    if _task is not None and not _task.done():
-        return
-    # A fresh context: the loop must not inherit a request's context (asgiref executors).
-    _task = asyncio.get_running_loop().create_task(
-        _loop(settings.MCP_SWEEP_INTERVAL), context=contextvars.Context()
-    )
+    _job.start(settings.MCP_SWEEP_INTERVAL)
 
 
 async def stop() -> None:
-    global _task
-    if _task is not None:
-        _task.cancel()
-        try:
-            await _task
-        except asyncio.CancelledError:
-            pass
-        _task = None
+    await _job.stop()

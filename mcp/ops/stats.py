@@ -14,9 +14,7 @@ no longer counts as live.
 
 from __future__ import annotations
 
-import asyncio
 import bisect
-import contextvars
 import logging
 import os
 import socket
@@ -28,6 +26,7 @@ import orjson
 from django.conf import settings
 
 from mcp import draining, running
+from mcp.periodic import Periodic
 from mcp.redact import describe_exception
 from mcp.store import get_store
 
@@ -220,7 +219,6 @@ class RedisStats(StatsBackend):
 
 
 _backend: StatsBackend | None = None
-_task: asyncio.Task[None] | None = None
 
 
 def get_stats() -> StatsBackend:
@@ -234,35 +232,17 @@ def get_stats() -> StatsBackend:
     return _backend
 
 
-async def _loop(interval: float) -> None:
-    backend = get_stats()
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            await backend.flush()
-        except Exception as exc:
-            logger.warning("stats flush failed: %s", describe_exception(exc))
+_job = Periodic("stats flush", lambda: get_stats().flush())
 
 
 def start() -> None:
     """Start the flush-and-heartbeat loop (Redis mode; idempotent)."""
-    global _task
-    if not isinstance(get_stats(), RedisStats) or (_task is not None and not _task.done()):
-        return
-    _task = asyncio.get_running_loop().create_task(
-        _loop(settings.MCP_STATS_INTERVAL), context=contextvars.Context()
-    )
+    if isinstance(get_stats(), RedisStats):
+        _job.start(settings.MCP_STATS_INTERVAL)
 
 
 async def stop() -> None:
-    global _task
-    if _task is not None:
-        _task.cancel()
-        try:
-            await _task
-        except asyncio.CancelledError:
-            pass
-        _task = None
+    await _job.stop()
     backend = get_stats()
     if isinstance(backend, RedisStats):
         try:
