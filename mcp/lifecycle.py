@@ -8,6 +8,7 @@ from django.conf import settings
 
 from mcp import draining, sweeper
 from mcp.bus import get_bus
+from mcp.modern import supported_versions
 from mcp.ops import stats
 from mcp.store import get_store
 
@@ -28,7 +29,7 @@ async def startup() -> None:
         "serving MCP (%s store, session timeout %ss, versions %s)",
         settings.MCP_STORE,
         settings.MCP_SESSION_TIMEOUT,
-        ", ".join(settings.MCP_PROTOCOL_VERSIONS_SUPPORTED),
+        ", ".join(supported_versions()),
     )
 
 
