@@ -195,6 +195,16 @@ TARGETS: dict[str, Target] = {
             redis=True,
             scenarios=("S1", "S2"),
         ),
+        # The MCP work alone: neither the access log line nor the traffic record (mcp.ops).
+        Target(
+            "ours-memory-quiet",
+            "this project, memory, no access log or traffic record",
+            "project",
+            OURS_ARGS,
+            env={"MCP_TRAFFIC_LOG": "0", "MCP_ACCESS_LOG": "0"},
+            ours=True,
+            scenarios=("S1", "S2", "S3"),
+        ),
         Target(
             "ours-redis-1w",
             "this project, Redis, 1 worker, all on 2 cores",
