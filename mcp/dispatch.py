@@ -115,7 +115,7 @@ async def run(ctx: Context, request: jsonrpc.Request) -> None:
     try:
         response = await respond(ctx, request)
     except StoreUnavailable as exc:
-        if not stream.fail(exc):
+        if not stream.refuse(exc):
             # The answer is already streaming: end it with the error, if the bus still answers.
             with contextlib.suppress(StoreUnavailable):
                 await stream.finish(message_for(request.id, ServiceUnavailable(STORE_DOWN)))

@@ -27,7 +27,31 @@ class SseAnswer:
     stream: str
 
 
-class RequestStream:
+class AnswerStream:
+    """What every request's answer path shares: the client's Accept, and the decision (JSON or
+    SSE) that the first message or the result makes. Subclasses say what ``streaming`` means."""
+
+    def __init__(self, *, accepts_json: bool, accepts_sse: bool) -> None:
+        self.accepts_json = accepts_json
+        self.accepts_sse = accepts_sse
+        self.closed = False
+        self.decided: asyncio.Future[JsonAnswer | SseAnswer] = asyncio.get_running_loop().create_future()
+
+    @property
+    def streaming(self) -> bool:
+        raise NotImplementedError
+
+    def refuse(self, exc: BaseException) -> bool:
+        """Fail the whole exchange with ``exc`` (its HTTP boundary answers, e.g. 503) if no
+        answer has started yet; False once the answer is under way."""
+        if self.streaming or self.decided.done():
+            return False
+        self.closed = True
+        self.decided.set_exception(exc)
+        return True
+
+
+class RequestStream(AnswerStream):
     def __init__(
         self,
         *,
@@ -37,14 +61,11 @@ class RequestStream:
         accepts_sse: bool,
         priming: bool,
     ) -> None:
+        super().__init__(accepts_json=accepts_json, accepts_sse=accepts_sse)
         self.bus = bus
         self.session_id = session_id
-        self.accepts_json = accepts_json
-        self.accepts_sse = accepts_sse
         self.priming = priming
         self.stream: str | None = None
-        self.closed = False
-        self.decided: asyncio.Future[JsonAnswer | SseAnswer] = asyncio.get_running_loop().create_future()
 
     @property
     def streaming(self) -> bool:
@@ -91,15 +112,6 @@ class RequestStream:
         await self.bus.publish(self.session_id, self.stream, None, hangup=True)
         return True
 
-    def fail(self, exc: Exception) -> bool:
-        """Fail the whole exchange with ``exc`` (its HTTP boundary answers, e.g. 503) if no
-        answer has started yet; False once the answer is under way."""
-        if self.stream is not None or self.decided.done():
-            return False
-        self.closed = True
-        self.decided.set_exception(exc)
-        return True
-
     async def finish(self, response: dict[str, Any] | None) -> None:
         """Deliver the final response (None: close without one, e.g. after cancellation)."""
         if self.closed:
@@ -126,7 +138,7 @@ class OutboxStream:
     streaming = True
     can_stream = True
 
-    def fail(self, exc: Exception) -> bool:
+    def refuse(self, exc: BaseException) -> bool:
         """The answer always goes to the outbox: there is no exchange left to fail."""
         return False
 

@@ -16,20 +16,17 @@ from typing import Any
 from django.conf import settings
 
 from mcp import jsonrpc, sse
-from mcp.streams import JsonAnswer, SseAnswer
+from mcp.streams import AnswerStream, JsonAnswer, SseAnswer
 
 # Queue item marking the end of the stream; carries the final message (or None).
 _END = object()
 
 
-class LiveStream:
+class LiveStream(AnswerStream):
     def __init__(self, *, accepts_json: bool, accepts_sse: bool) -> None:
-        self.accepts_json = accepts_json
-        self.accepts_sse = accepts_sse
-        self.closed = False
+        super().__init__(accepts_json=accepts_json, accepts_sse=accepts_sse)
         self.started = False
         self.queue: asyncio.Queue[Any] = asyncio.Queue()
-        self.decided: asyncio.Future[JsonAnswer | SseAnswer] = asyncio.get_running_loop().create_future()
 
     @property
     def streaming(self) -> bool:
@@ -54,14 +51,6 @@ class LiveStream:
     async def hang_up(self) -> bool:
         """Nothing to resume in this era: a stream is never cut on purpose."""
         return False
-
-    def refuse(self, exc: BaseException) -> bool:
-        """Answer the whole exchange with ``exc`` (an HTTP error) if nothing was sent yet."""
-        if self.started or self.decided.done():
-            return False
-        self.closed = True
-        self.decided.set_exception(exc)
-        return True
 
     async def finish(self, response: dict[str, Any] | None) -> None:
         if self.closed:
