@@ -21,8 +21,8 @@ responses) and differs only where that cost lives:
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
-import tempfile
 import time
 
 from django.conf import settings
@@ -131,7 +131,7 @@ class McpASGIHandler(ASGIHandler):
             # Answered by the view (mcp.transport.http.read_body), so middleware such as CORS
             # still decorates the 413 and a browser client can read it.
             scope["mcp.body_too_large"] = True
-            body_file = tempfile.SpooledTemporaryFile(max_size=1024, mode="w+b")
+            body_file = io.BytesIO()
             receive = skip_body(receive)
         prefix = get_script_prefix(scope)
         if prefix != "/":  # "/" is what Django assumes when no prefix was set
@@ -177,24 +177,30 @@ class McpASGIHandler(ASGIHandler):
                     pass
 
     async def read_body(self, receive, scope=None):
+        """The whole body, refused past MCP_MAX_BODY_BYTES; also left in ``scope["mcp.body"]``
+        (what was read, even of a refused body) for the exchange's traffic record.
+
+        Held in memory (a BytesIO): MCP_MAX_BODY_BYTES bounds it, and a temporary file per
+        request costs more than the bodies MCP sends.
+        """
+        scope = {} if scope is None else scope
         limit = settings.MCP_MAX_BODY_BYTES
-        for name, value in (scope or {}).get("headers", ()):
+        for name, value in scope.get("headers", ()):
             if name == b"content-length" and value.isdigit() and int(value) > limit:
                 raise BodyTooLarge()
-        body_file = tempfile.SpooledTemporaryFile(max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE, mode="w+b")
+        chunks: list[bytes] = []
         size = 0
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
-                body_file.close()
                 raise RequestAborted()
             chunk = message.get("body", b"")
             size += len(chunk)
+            chunks.append(chunk)
             if size > limit:
-                body_file.close()
+                scope["mcp.body"] = b"".join(chunks)
                 raise BodyTooLarge()
-            body_file.write(chunk)
             if not message.get("more_body", False):
                 break
-        body_file.seek(0)
-        return body_file
+        body = scope["mcp.body"] = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        return io.BytesIO(body)

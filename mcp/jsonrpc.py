@@ -112,6 +112,24 @@ def _check_shape(value: Any, depth_limit: int, string_limit: int | None) -> str 
     return None
 
 
+def facts(message: Any) -> tuple[str | None, Any, str | None]:
+    """(method, id, tool name) of a parsed message, for statistics and the traffic record:
+    ``("batch", None, None)`` for a batch, Nones for what is not a JSON-RPC object; method and
+    tool cut to 100 characters."""
+    if isinstance(message, list):
+        return "batch", None, None
+    if not isinstance(message, dict):
+        return None, None, None
+    method = message.get("method")
+    method = method[:100] if isinstance(method, str) else None
+    tool = None
+    if method == "tools/call":
+        params = message.get("params")
+        name = params.get("name") if isinstance(params, dict) else None
+        tool = name[:100] if isinstance(name, str) else None
+    return method, message.get("id"), tool
+
+
 def valid_id(value: Any) -> bool:
     """MCP ids are strings or integers; never null, booleans or floats."""
     return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))

@@ -90,10 +90,17 @@ def describe_exception(exc: BaseException) -> str:
     return f"{type(exc).__name__}{where}: {message}" if message else f"{type(exc).__name__}{where}"
 
 
+# Loggers whose every record is composed of masked facts (mcp.ops.logs.log_access).
+PRE_REDACTED = frozenset({"mcp.access"})
+
+
 class RedactingFilter(logging.Filter):
-    """Rewrites every record: credentials masked, tracebacks reduced to one line."""
+    """Rewrites every record: credentials masked, tracebacks reduced to one line. The access
+    log's records (``PRE_REDACTED``) are masked where they are made and pass untouched."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.name in PRE_REDACTED and not record.args and not record.exc_info:
+            return True
         try:
             message = record.getMessage()
         except Exception:

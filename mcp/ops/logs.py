@@ -9,21 +9,34 @@ method, the path, the status, the size, the duration, the client address, a requ
 
 from __future__ import annotations
 
+import itertools
 import logging
 import secrets
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from django.conf import settings
 
-access_logger = logging.getLogger("mcp.access")
+from mcp.redact import redact_text
+
+ACCESS_LOGGER = "mcp.access"
+access_logger = logging.getLogger(ACCESS_LOGGER)
+PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 # LogRecord attributes that are not extra fields.
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 
 
+# Request ids: a random prefix per process and a counter (no system call per request).
+_process_prefix = secrets.token_hex(3)
+_request_counter = itertools.count(1)
+
+
 def new_request_id() -> str:
-    return secrets.token_hex(6)
+    """12 hex characters, unique within the process and, by its random half, across processes."""
+    return f"{_process_prefix}{next(_request_counter) & 0xFFFFFF:06x}"
 
 
 def short_id(session_id: str | None) -> str:
@@ -31,6 +44,25 @@ def short_id(session_id: str | None) -> str:
     if not session_id:
         return ""
     return session_id[:8] + "…" if len(session_id) > 8 else session_id
+
+
+class PlainFormatter(logging.Formatter):
+    """LOG_FORMAT=plain: ``time level logger: message``, the time's date and clock formatted
+    once per second rather than once per line (its output is the standard Formatter's)."""
+
+    def __init__(self, fmt: str = PLAIN_FORMAT, datefmt: str | None = None) -> None:
+        super().__init__(fmt, datefmt)
+        self._second = -1
+        self._stamp = ""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        if datefmt or self.datefmt:
+            return super().formatTime(record, datefmt)
+        second = int(record.created)
+        if second != self._second:
+            self._stamp = time.strftime(self.default_time_format, self.converter(record.created))
+            self._second = second
+        return self.default_msec_format % (self._stamp, record.msecs)
 
 
 class JsonFormatter(logging.Formatter):
@@ -60,30 +92,31 @@ def log_access(
     client: str,
     session: str | None = None,
 ) -> None:
+    """One line on ``mcp.access``, composed here of facts that hold no credential (the path is
+    masked like any text), so the redacting filter lets it through untouched; the record is
+    made directly (no caller lookup) and carries the fields as extras only for LOG_FORMAT=json.
+    """
     if not access_logger.isEnabledFor(logging.INFO):
         return
     shown = short_id(session)
-    access_logger.info(
-        "%s %s %s %dB %.1fms %s rid=%s%s",
-        method,
-        path[:200],
-        status,
-        size,
-        ms,
-        client or "-",
-        request_id,
-        f" sid={shown}" if shown else "",
-        extra={
+    path = redact_text(path[:200])
+    message = f"{method} {path} {status} {size}B {ms:.1f}ms {client or '-'} rid={request_id}" + (
+        f" sid={shown}" if shown else ""
+    )
+    extra = None
+    if settings.LOG_FORMAT == "json":
+        extra = {
             "request_id": request_id,
             "method": method,
-            "path": path[:200],
+            "path": path,
             "status": status,
             "bytes": size,
             "duration_ms": round(ms, 2),
             "client": client,
             **({"session": shown} if shown else {}),
-        },
-    )
+        }
+    record = access_logger.makeRecord(ACCESS_LOGGER, logging.INFO, "", 0, message, None, None, extra=extra)
+    access_logger.handle(record)
 
 
 def uvicorn_log_config() -> dict[str, Any]:
@@ -99,7 +132,7 @@ def uvicorn_log_config() -> dict[str, Any]:
         "disable_existing_loggers": False,
         "filters": {"redact": {"()": "mcp.redact.RedactingFilter"}},
         "formatters": {
-            "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+            "plain": {"()": "mcp.ops.logs.PlainFormatter"},
             "json": {"()": "mcp.ops.logs.JsonFormatter"},
         },
         "handlers": {

@@ -1,17 +1,20 @@
 """What the ASGI application notes about every HTTP exchange, whichever server runs it.
 
-``Observer`` wraps the application's ``receive`` and ``send`` and, when a response is
-complete (a stream included):
+``Observer`` wraps the application's ``send`` and, when a response is complete (a stream
+included):
 
 - writes the access log line (``mcp.ops.logs``) with a request id, also sent back as
   ``X-Request-Id``;
 - for the MCP endpoints, counts the exchange into the shared statistics (``mcp.ops.stats``:
   JSON-RPC method, tool, duration, status) and records it in the session's traffic
-  (``mcp.traffic``: one store operation, none with MCP_TRAFFIC_LOG=0);
+  (``mcp.traffic``; nothing with MCP_TRAFFIC_LOG=0);
 - keeps the count of SSE responses open in this process (the heartbeat reports it).
 
-It reads only what passes by: at most MCP_TRAFFIC_EXCERPT_BYTES of each body is kept, and a
-request body is parsed (for its method, id and tool) only when it is small JSON.
+It reads only what passes by: at most MCP_TRAFFIC_EXCERPT_BYTES of each response body is
+kept. The request body and its JSON-RPC facts (method, id, tool) come from the MCP handler,
+which has read and parsed them anyway (``scope["mcp.body"]``, ``scope["mcp.rpc"]``); a body
+the transport did not parse is parsed here only when it is small JSON. Nothing is decoded
+(headers) or built (the traffic entry) for a request that will not use it.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from urllib.parse import parse_qs
 import orjson
 from django.conf import settings
 
-from mcp import traffic
+from mcp import jsonrpc, traffic
 from mcp.ops import logs, stats
 from mcp.redact import describe_exception
 from mcp.store import get_store
@@ -33,6 +36,9 @@ logger = logging.getLogger("mcp.ops")
 
 PARSE_LIMIT = 256 * 1024
 LEGACY_PATHS = ("/sse", "/messages")
+SESSION_HEADER = b"mcp-session-id"
+REQUEST_ID_HEADER = b"x-request-id"
+EVENT_STREAM = b"text/event-stream"
 
 
 def rpc_facts(body: bytes) -> tuple[str | None, Any, str | None]:
@@ -43,54 +49,35 @@ def rpc_facts(body: bytes) -> tuple[str | None, Any, str | None]:
         message = orjson.loads(body)
     except orjson.JSONDecodeError:
         return None, None, None
-    if isinstance(message, list):
-        return "batch", None, None
-    if not isinstance(message, dict):
-        return None, None, None
-    method = message.get("method")
-    method = method[:100] if isinstance(method, str) else None
-    tool = None
-    if method == "tools/call" and isinstance(message.get("params"), dict):
-        name = message["params"].get("name")
-        tool = name[:100] if isinstance(name, str) else None
-    return method, message.get("id"), tool
+    return jsonrpc.facts(message)
+
+
+def decoded(headers: Any) -> list[tuple[str, str]]:
+    return [(name.decode("latin-1"), value.decode("latin-1")) for name, value in headers]
+
+
+def find_header(headers: Any, name: bytes) -> bytes | None:
+    """The first value of ``name`` (lower-case) in raw ASGI header pairs of any case."""
+    for key, value in headers:
+        if key == name or key.lower() == name:
+            return value
+    return None
 
 
 class Exchange:
-    """One HTTP exchange as seen on the wire (bounded)."""
+    """One HTTP exchange as seen on the wire (bounded), kept raw until something reads it."""
 
-    __slots__ = (
-        "arrived",
-        "body",
-        "headers",
-        "mcp",
-        "response",
-        "response_headers",
-        "size",
-        "started",
-        "status",
-        "streaming",
-    )
+    __slots__ = ("arrived", "mcp", "response", "response_headers", "size", "started", "status", "streaming")
 
-    def __init__(self, scope: dict[str, Any], mcp: bool) -> None:
+    def __init__(self, mcp: bool) -> None:
         self.arrived = time.time()
         self.started = time.perf_counter()
         self.mcp = mcp
-        self.headers: list[tuple[str, str]] = [
-            (name.decode("latin-1"), value.decode("latin-1")) for name, value in scope.get("headers", ())
-        ]
-        self.body = bytearray()
-        self.response = bytearray()
-        self.response_headers: list[tuple[str, str]] = []
+        self.response = b""
+        self.response_headers: Any = ()
         self.status = 0
         self.size = 0
         self.streaming = False
-
-    def header(self, name: str, headers: list[tuple[str, str]] | None = None) -> str | None:
-        for key, value in self.headers if headers is None else headers:
-            if key.lower() == name:
-                return value
-        return None
 
 
 class Observer:
@@ -102,28 +89,22 @@ class Observer:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        exchange = Exchange(scope, scope["path"] in self.mcp_paths)
+        exchange = Exchange(scope["path"] in self.mcp_paths)
         request_id = logs.new_request_id()
         scope["mcp.request_id"] = request_id
         keep = settings.MCP_TRAFFIC_EXCERPT_BYTES if exchange.mcp else 0
-
-        async def observed_receive() -> dict[str, Any]:
-            message = await receive()
-            if exchange.mcp and message["type"] == "http.request" and len(exchange.body) < PARSE_LIMIT:
-                exchange.body += message.get("body", b"")[: PARSE_LIMIT - len(exchange.body)]
-            return message
 
         async def observed_send(message: dict[str, Any]) -> None:
             kind = message["type"]
             if kind == "http.response.start":
                 exchange.status = message["status"]
-                headers = [*message.get("headers", ()), (b"x-request-id", request_id.encode())]
-                message = {**message, "headers": headers}
-                exchange.response_headers = [
-                    (name.decode("latin-1"), value.decode("latin-1")) for name, value in headers
+                headers = exchange.response_headers = [
+                    *message.get("headers", ()),
+                    (REQUEST_ID_HEADER, request_id.encode()),
                 ]
-                content_type = exchange.header("content-type", exchange.response_headers) or ""
-                if content_type.startswith("text/event-stream"):
+                message["headers"] = headers
+                content_type = find_header(headers, b"content-type")
+                if content_type is not None and content_type.startswith(EVENT_STREAM):
                     exchange.streaming = True
                     stats.local["open_streams"] += 1
             elif kind == "http.response.body":
@@ -134,7 +115,7 @@ class Observer:
             await send(message)
 
         try:
-            await self.app(scope, receive if not exchange.mcp else observed_receive, observed_send)
+            await self.app(scope, receive, observed_send)
         finally:
             if exchange.streaming:
                 stats.local["open_streams"] -= 1
@@ -145,17 +126,20 @@ class Observer:
 
     async def finish(self, scope: dict[str, Any], exchange: Exchange, request_id: str) -> None:
         ms = (time.perf_counter() - exchange.started) * 1000
-        session_id = exchange.header("mcp-session-id") or exchange.header(
-            "mcp-session-id", exchange.response_headers
+        request_headers = scope.get("headers", ())
+        raw_session = find_header(request_headers, SESSION_HEADER) or find_header(
+            exchange.response_headers, SESSION_HEADER
         )
-        if not session_id and scope["path"] == "/messages":
+        session_id = raw_session.decode("latin-1") if raw_session else None
+        path = scope["path"]
+        if not session_id and path == "/messages":
             query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
             session_id = (query.get("sessionId") or [None])[0]
         if settings.MCP_ACCESS_LOG:
             logs.log_access(
                 request_id=request_id,
                 method=scope.get("method", ""),
-                path=scope["path"],
+                path=path,
                 status=exchange.status,
                 size=exchange.size,
                 ms=ms,
@@ -164,14 +148,15 @@ class Observer:
             )
         if not exchange.mcp:
             return
-        method, rpc_id, tool = rpc_facts(bytes(exchange.body))
+        body = scope.get("mcp.body", b"")
+        facts = scope.get("mcp.rpc")
+        method, rpc_id, tool = facts if facts is not None else rpc_facts(body)
         stats.get_stats().observe(method=method, tool=tool, ms=ms, status=exchange.status)
         info = scope.get("mcp.info")
         marks = getattr(info, "marks", None) or ()
         # A 404 names no live session, unless a fault expired it (its record stays, marked).
         if not session_id or not traffic.enabled() or (exchange.status == 404 and not marks):
             return
-        path = scope["path"]
         entry = traffic.make_entry(
             t=exchange.arrived,
             ms=ms,
@@ -181,10 +166,10 @@ class Observer:
             method=method,
             request_id=rpc_id,
             era="legacy" if path in LEGACY_PATHS else scope.get("mcp.era", "2025"),
-            headers=dict(exchange.headers),
-            request=bytes(exchange.body),
-            response=bytes(exchange.response),
-            response_headers=exchange.response_headers,
+            headers=decoded(request_headers),
+            request=body[:PARSE_LIMIT],
+            response=exchange.response,
+            response_headers=decoded(exchange.response_headers),
             marks=marks,
         )
         try:

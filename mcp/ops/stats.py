@@ -92,9 +92,15 @@ class StatsBackend:
         self.pending: dict[int, Counter[str]] = defaultdict(Counter)
         # Requests this process served in the last flush window (its own load).
         self.local_rate = 0.0
+        # The second ``observe`` last counted into, and its counter.
+        self._second = -1
+        self._counts: Counter[str] = Counter()
 
     def observe(self, *, method: str | None, tool: str | None, ms: float, status: int) -> None:
-        counts = self.pending[int(time.time())]
+        second = int(time.time())
+        if second != self._second:
+            self._second, self._counts = second, self.counts_for(second)
+        counts = self._counts
         counts["n"] += 1
         local["requests"] += 1
         if status >= 500:
@@ -105,8 +111,13 @@ class StatsBackend:
         if tool:
             counts[f"t:{tool[:64]}"] += 1
 
+    def counts_for(self, second: int) -> Counter[str]:
+        """Where ``observe`` counts the requests of ``second`` (asked once per second)."""
+        return self.pending[second]
+
     def take_pending(self) -> dict[int, Counter[str]]:
         pending, self.pending = self.pending, defaultdict(Counter)
+        self._second = -1  # the current second's counter now belongs to what was taken
         return pending
 
     async def flush(self) -> None:
@@ -124,9 +135,10 @@ class MemoryStats(StatsBackend):
         super().__init__()
         self._buckets: dict[int, Counter[str]] = {}
 
-    def observe(self, **kwargs: Any) -> None:
-        super().observe(**kwargs)
+    def counts_for(self, second: int) -> Counter[str]:
+        """The process's own buckets are the shared ones: counted in place, pruned each second."""
         self._merge()
+        return self._buckets.setdefault(second, Counter())
 
     def _merge(self) -> None:
         for second, counts in self.take_pending().items():
@@ -152,6 +164,7 @@ class MemoryStats(StatsBackend):
     def reset(self) -> None:
         self._buckets.clear()
         self.pending.clear()
+        self._second = -1
 
 
 class RedisStats(StatsBackend):

@@ -90,7 +90,8 @@ async def admit(request: HttpRequest) -> RequestInfo:
 
 
 async def read_body(request: HttpRequest) -> Any:
-    """The body as JSON, within MCP_MAX_BODY_BYTES, MCP_MAX_JSON_DEPTH and MCP_MAX_STRING_BYTES."""
+    """The body as JSON, within MCP_MAX_BODY_BYTES, MCP_MAX_JSON_DEPTH and MCP_MAX_STRING_BYTES;
+    its JSON-RPC facts (``jsonrpc.facts``) are left in ``scope["mcp.rpc"]``."""
     if getattr(request, "scope", {}).get("mcp.body_too_large"):
         raise PayloadTooLarge(f"Payload Too Large: the body exceeds {settings.MCP_MAX_BODY_BYTES} bytes")
     try:
@@ -102,13 +103,17 @@ async def read_body(request: HttpRequest) -> Any:
     except (ValueError, OSError):
         raise BadRequest("Bad Request: the body could not be read (is Content-Length a number?)") from None
     try:
-        return jsonrpc.decode(
+        payload = jsonrpc.decode(
             body, max_depth=settings.MCP_MAX_JSON_DEPTH, max_string=settings.MCP_MAX_STRING_BYTES
         )
     except jsonrpc.JsonRpcError as exc:
         raise ParseError(exc.message) from None
     except jsonrpc.TooLarge as exc:
         raise PayloadTooLarge(f"Payload Too Large: {exc} (MCP_MAX_STRING_BYTES)") from None
+    if hasattr(request, "scope"):
+        # For the exchange's statistics and traffic record (mcp.ops.observe): no second parse.
+        request.scope["mcp.rpc"] = jsonrpc.facts(payload)
+    return payload
 
 
 def classify(payload: Any) -> jsonrpc.Message:
