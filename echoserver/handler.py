@@ -25,14 +25,17 @@ import io
 import logging
 import time
 
+from asgiref.sync import iscoroutinefunction
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, RequestAborted
-from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.core.handlers.asgi import ASGIHandler, ASGIRequest, get_script_prefix
 from django.core.handlers.exception import convert_exception_to_response
 from django.urls import ResolverMatch, get_resolver, set_script_prefix
+from django.utils.functional import cached_property
 from django.utils.module_loading import import_string
 
 from mcp.redact import describe_exception
+from mcp.security import RequestHeaders, header_map
 
 logger = logging.getLogger("echoserver.handler")
 
@@ -42,6 +45,15 @@ MAX_CACHED_MATCHES = 64
 
 class BodyTooLarge(Exception):
     pass
+
+
+class McpRequest(ASGIRequest):
+    """Django's ASGI request with ``headers`` read straight from the scope's raw pairs (one
+    dict, shared with ``mcp.security.header_map``) instead of re-parsed out of ``META``."""
+
+    @cached_property
+    def headers(self) -> RequestHeaders:
+        return header_map(self)
 
 
 def close_quietly(response) -> None:
@@ -68,6 +80,8 @@ def skip_body(receive):
 
 
 class McpASGIHandler(ASGIHandler):
+    request_class = McpRequest
+
     def load_middleware(self, is_async: bool = False) -> None:
         self._matches: dict[tuple[str, str], ResolverMatch] = {}
         self._view_middleware = []
@@ -89,6 +103,19 @@ class McpASGIHandler(ASGIHandler):
         """
         response = await self._middleware_chain(request)
         response._resource_closers.append(request.close)
+        return response
+
+    async def _get_response_async(self, request):
+        """Django's, minus what the MCP routes never use: this handler has no view,
+        exception or template-response middleware, and the MCP views are coroutines that
+        touch no database (no ATOMIC_REQUESTS wrapping). A sync view still works: it is
+        handed to Django's own path.
+        """
+        callback, callback_args, callback_kwargs = self.resolve_request(request)
+        if not iscoroutinefunction(callback):
+            return await super()._get_response_async(request)
+        response = await callback(request, *callback_args, **callback_kwargs)
+        self.check_response(response, callback)
         return response
 
     def resolve_request(self, request):
@@ -151,6 +178,16 @@ class McpASGIHandler(ASGIHandler):
             await self.send_response(response, send)
         close_quietly(response)
         body_file.close()
+
+    async def send_response(self, response, send) -> None:
+        """Django's for a plain response without cookies (every MCP answer but streams): its
+        headers and whole body in two messages, as Django would send a body of that size."""
+        if response.streaming or response.cookies or len(response.content) > self.chunk_size:
+            await super().send_response(response, send)
+            return
+        headers = [(name.encode("ascii"), value.encode("latin1")) for name, value in response.items()]
+        await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
+        await send({"type": "http.response.body", "body": response.content, "more_body": False})
 
     async def stream_response(self, response, receive, send) -> None:
         """As Django does for every request: stop the stream when the client disconnects."""

@@ -12,6 +12,7 @@ import ipaddress
 import re
 import time
 from functools import cache
+from typing import Any
 from urllib.parse import urlsplit
 
 from asgiref.sync import markcoroutinefunction
@@ -45,6 +46,32 @@ def is_trusted_proxy(addr: str) -> bool:
     return any(ip in network for network in networks)
 
 
+class RequestHeaders(dict):
+    """Request headers under lower-case names (repeated ones joined with ", "), looked up in
+    any case, as Django's ``request.headers`` is; read-only by convention (it is shared)."""
+
+    def __getitem__(self, name: str) -> str:
+        return dict.__getitem__(self, name.lower())
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return dict.get(self, name.lower(), default)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and dict.__contains__(self, name.lower())
+
+
+def scope_headers(raw: Any) -> RequestHeaders:
+    """``RequestHeaders`` of an ASGI scope's raw header pairs."""
+    headers = RequestHeaders()
+    for name_bytes, value_bytes in raw:
+        name = name_bytes.decode("latin-1").lower()
+        value = value_bytes.decode("latin-1")
+        if dict.__contains__(headers, name):
+            value = f"{dict.__getitem__(headers, name)}, {value}"
+        dict.__setitem__(headers, name, value)
+    return headers
+
+
 def header_map(request: HttpRequest) -> dict[str, str]:
     """Request headers as sent: lower-case names, repeated headers joined with ", ".
 
@@ -56,13 +83,9 @@ def header_map(request: HttpRequest) -> dict[str, str]:
         return cached
     raw = request.scope.get("headers") if hasattr(request, "scope") else None
     if raw is None:
-        headers = {name.lower(): value for name, value in request.headers.items()}
+        headers = RequestHeaders((name.lower(), value) for name, value in request.headers.items())
     else:
-        headers = {}
-        for name_bytes, value_bytes in raw:
-            name = name_bytes.decode("latin-1").lower()
-            value = value_bytes.decode("latin-1")
-            headers[name] = f"{headers[name]}, {value}" if name in headers else value
+        headers = scope_headers(raw)
     request._mcp_header_map = headers
     return headers
 

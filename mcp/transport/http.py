@@ -94,8 +94,11 @@ async def read_body(request: HttpRequest) -> Any:
     its JSON-RPC facts (``jsonrpc.facts``) are left in ``scope["mcp.rpc"]``."""
     if getattr(request, "scope", {}).get("mcp.body_too_large"):
         raise PayloadTooLarge(f"Payload Too Large: the body exceeds {settings.MCP_MAX_BODY_BYTES} bytes")
+    # The MCP handler has read it already, within MCP_MAX_BODY_BYTES (Django's own read of
+    # request.body checks the same limit again and copies it).
+    body = getattr(request, "scope", {}).get("mcp.body")
     try:
-        body = request.body
+        body = request.body if body is None else body
     except RequestDataTooBig:
         raise PayloadTooLarge(
             f"Payload Too Large: the body exceeds {settings.MCP_MAX_BODY_BYTES} bytes"
