@@ -61,17 +61,35 @@ def _masked(name: str, value: str) -> str:
     return shown_header(name, value)
 
 
+_PROBE = "0123456789abcdef"
+
+
+@lru_cache(maxsize=512)
+def _masks_by_name(name: str) -> bool:
+    """Whether printHeader masks this header whatever its value (Authorization, *-token…).
+    For the others, a short alphanumeric value (a length, an id) holds nothing to mask and
+    is shown as it is: masking looks at the name, then at credential-like text."""
+    return shown_header(name, _PROBE) != _PROBE
+
+
 def masked_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:
     """Lower-case names; values masked as printHeader masks them.
 
     A client sends mostly the same headers on every request: their masked forms are cached
-    (short values only; the cache holds nothing the process does not already see).
+    (short values only; the cache holds nothing the process does not already see). Values
+    that change on every request (lengths, ids) skip the cache when they are plain.
     """
     pairs = headers.items() if isinstance(headers, Mapping) else headers
-    return {
-        name.lower(): _masked(name.lower(), value) if len(value) <= 512 else shown_header(name, value)
-        for name, value in pairs
-    }
+    shown = {}
+    for name, value in pairs:
+        name = name.lower()
+        if len(value) <= 64 and value.isalnum() and value.isascii() and not _masks_by_name(name):
+            shown[name] = value
+        elif len(value) <= 512:
+            shown[name] = _masked(name, value)
+        else:
+            shown[name] = shown_header(name, value)
+    return shown
 
 
 def make_entry(
