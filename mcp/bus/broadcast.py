@@ -151,8 +151,10 @@ class RedisBroadcast(Broadcast):
                 await self._task
             self._task = None
         if self._client is not None:
+            from mcp.redis_client import close_client
+
             with contextlib.suppress(Exception):
-                await self._client.aclose()
+                await close_client(self._client)
             self._client = None
 
 

@@ -50,7 +50,14 @@ import redis.asyncio as aioredis
 from mcp.bus.base import OUTBOX, Bus, Event, ReplyWaiter, StreamClosed, StreamInfo
 from mcp.bus.redis_listener import CLOSED, OWNER, Listener, ReplySlot
 from mcp.bus.redis_scripts import CLAIM, DROP, INFO, MARK_DELIVERED, NEW_STREAM, PUBLISH, REPLY
-from mcp.redis_client import UNAVAILABLE, connect, delete_matching, glob_escape, unavailable_on_error
+from mcp.redis_client import (
+    UNAVAILABLE,
+    close_client,
+    connect,
+    delete_matching,
+    glob_escape,
+    unavailable_on_error,
+)
 
 # Seconds a delivered reply waits for its waiter to pick it up.
 REPLY_TTL = 300
@@ -284,7 +291,7 @@ class RedisBus(Bus):
         await self._listener.stop()
         client, self._client = self._client, None
         if client is not None:
-            await client.aclose()
+            await close_client(client)
 
     async def reset(self) -> None:
         """Delete this bus's keys (and only them): tests."""

@@ -38,7 +38,7 @@ import orjson
 import redis.asyncio as aioredis
 from redis.asyncio.client import Pipeline
 
-from mcp.redis_client import Script, connect, delete_matching, glob_escape, unavailable_on_error
+from mcp.redis_client import Script, close_client, connect, delete_matching, glob_escape, unavailable_on_error
 from mcp.store.base import UPDATABLE, Session, SessionStore, StoreStats
 
 STATE = "st:"
@@ -438,7 +438,7 @@ class RedisSessionStore(SessionStore):
     async def close(self) -> None:
         client, self._client = self._client, None
         if client is not None:
-            await client.aclose()
+            await close_client(client)
 
     async def reset(self) -> None:
         """Delete this store's keys (and only them): tests."""
