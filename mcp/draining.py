@@ -10,7 +10,6 @@ and exits.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
 from collections.abc import AsyncIterator
@@ -66,35 +65,48 @@ def install_signal_handler() -> None:
 
 
 async def until_drained(source: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-    """``source``'s chunks until the process drains; then a ``retry:`` line, and the end."""
+    """``source``'s chunks until the process drains; then a ``retry:`` line, and the end.
+
+    The source runs in the caller's own task, so a chunk is written the moment the source
+    yields it (no task and no hand-over per chunk). Draining interrupts the source where it
+    waits (a cancellation scoped to that wait), so its own clean-up (finally blocks) runs.
+    """
     if _draining:
         yield sse.retry(settings.MCP_SSE_RETRY_MS)
         return
     drained: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    # The scope around the source's current step, while it runs.
+    running: list[asyncio.Timeout] = []
+
+    def interrupt(_: asyncio.Future[None]) -> None:
+        if running and not drained.cancelled():
+            running[0].reschedule(0)  # expires at once: the step is cancelled, the scope says so
+
+    drained.add_done_callback(interrupt)
     _waiters.add(drained)
     iterator = aiter(source)
-    pending: asyncio.Future[bytes] | None = None
     try:
-        while True:
-            pending = asyncio.ensure_future(anext(iterator))
-            await asyncio.wait({pending, drained}, return_when=asyncio.FIRST_COMPLETED)
-            if not pending.done():
-                yield sse.retry(settings.MCP_SSE_RETRY_MS)
-                return
+        while not drained.done():
+            scope = asyncio.timeout(None)
             try:
-                chunk = pending.result()
+                async with scope:
+                    running.append(scope)
+                    try:
+                        chunk = await anext(iterator)
+                    finally:
+                        running.clear()
             except StopAsyncIteration:
                 return
-            pending = None
+            except TimeoutError:
+                if scope.expired():
+                    break
+                raise
             yield chunk
+        yield sse.retry(settings.MCP_SSE_RETRY_MS)
     finally:
         _waiters.discard(drained)
+        drained.remove_done_callback(interrupt)
         drained.cancel()
-        if pending is not None and not pending.done():
-            # Cancelled where it waits, so the source's own clean-up (finally blocks) runs.
-            pending.cancel()
-            with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
-                await pending
         close = getattr(iterator, "aclose", None)
         if close is not None:
             await close()
