@@ -12,7 +12,7 @@ import redis.asyncio as aioredis
 
 from mcp.bus.base import OUTBOX, Bus, Event, StreamClosed
 from mcp.bus.memory import MemoryBus
-from mcp.bus.redis import RedisBus
+from mcp.bus.redis import INLINE_LIMIT, RedisBus
 from mcp.store.base import StoreUnavailable
 from tests.redis_server import RedisServer, free_port, own_redis, redis_url  # noqa: F401
 
@@ -165,6 +165,62 @@ class TestBusContract:
         assert await bus.owner(sid, OUTBOX) == second
         assert await asyncio.wait_for(reader, 2) == []
 
+    async def test_follow_records_what_was_passed_on_and_reads_on(self, bus: Bus, sid: str) -> None:
+        token = await bus.claim(sid, OUTBOX)
+        published = [await bus.publish(sid, OUTBOX, {"n": n}) for n in range(3)]
+        assert await bus.follow(sid, OUTBOX, 0, token, 0) == published
+        assert await bus.delivered(sid, OUTBOX) == 0
+        assert await bus.follow(sid, OUTBOX, 3, token, 0.05, delivered=3) == []
+        assert await bus.delivered(sid, OUTBOX) == 3
+        assert (await bus.info(sid, OUTBOX)).queued == 0
+        reader = asyncio.create_task(bus.follow(sid, OUTBOX, 3, token, 5))
+        await until_waiting(reader)
+        event = await bus.publish(sid, OUTBOX, {"n": 3})
+        assert await asyncio.wait_for(reader, 2) == [event]
+
+    async def test_follow_ends_once_a_newer_reader_claims_the_stream(self, bus: Bus, sid: str) -> None:
+        token = await bus.claim(sid, OUTBOX)
+        reader = asyncio.create_task(bus.follow(sid, OUTBOX, 0, token, 5))
+        await until_waiting(reader)
+        newer = await bus.claim(sid, OUTBOX)
+        # Published after the claim: the old reader must not get it.
+        await bus.publish(sid, OUTBOX, {"for": "the newer reader"})
+        with pytest.raises(StreamClosed):
+            await asyncio.wait_for(reader, 2)
+        with pytest.raises(StreamClosed):
+            await bus.follow(sid, OUTBOX, 0, token, 0, delivered=1)
+        assert await bus.delivered(sid, OUTBOX) == 1  # recorded before the owner is checked
+        followed = await bus.follow(sid, OUTBOX, 0, newer, 0)
+        assert [event.message for event in followed] == [{"for": "the newer reader"}]
+
+    async def test_follow_ends_when_the_session_is_dropped(self, bus: Bus, sid: str) -> None:
+        token = await bus.claim(sid, OUTBOX)
+        reader = asyncio.create_task(bus.follow(sid, OUTBOX, 0, token, 5))
+        await until_waiting(reader)
+        await bus.drop_session(sid)
+        with pytest.raises(StreamClosed):
+            await asyncio.wait_for(reader, 2)
+        with pytest.raises(StreamClosed):
+            await bus.follow(sid, OUTBOX, 0, token, 0, delivered=1)
+        assert not await bus.exists(sid, OUTBOX)  # a late record does not bring the session back
+
+    async def test_a_reader_woken_while_behind_gets_every_event_in_order(self, bus: Bus, sid: str) -> None:
+        stream = await bus.new_stream(sid)
+        await bus.publish(sid, stream, None)
+        reader = asyncio.create_task(bus.read(sid, stream, 1, 5))
+        await until_waiting(reader)
+        published = list(
+            await asyncio.gather(
+                bus.publish(sid, stream, {"n": 1}),
+                bus.publish(sid, stream, {"n": 2}),
+                bus.publish(sid, stream, {"id": 1, "result": {}}, final=True),
+            )
+        )
+        got = await asyncio.wait_for(reader, 2)
+        while got[-1].seq < 4:
+            got += await bus.read(sid, stream, got[-1].seq, 2)
+        assert got == sorted(published, key=lambda event: event.seq)
+
     async def test_drop_session_ends_a_waiting_reader_and_forgets_the_streams(
         self, bus: Bus, sid: str
     ) -> None:
@@ -264,6 +320,24 @@ class TestRedisBus:
         await until_waiting(reader)
         event = await b.publish(sid, OUTBOX, {"n": 1})
         assert await asyncio.wait_for(reader, 2) == [event]
+
+    async def test_a_reader_on_another_process_gets_each_event_whole_small_or_large(
+        self, processes: tuple[RedisBus, RedisBus], sid: str
+    ) -> None:
+        a, b = processes
+        stream = await b.new_stream(sid)
+        messages = [
+            {"text": "small: a:colon-rich 'w:g:1' body"},
+            {"text": "large " + "x" * INLINE_LIMIT},
+            None,
+        ]
+        flags = [{}, {}, {"final": True}, {"hangup": True}]
+        for seq, (message, flag) in enumerate(zip([*messages, None], flags, strict=True), start=1):
+            reader = asyncio.create_task(a.read(sid, stream, seq - 1, 5))
+            await until_waiting(reader)
+            event = await b.publish(sid, stream, message, **flag)
+            assert await asyncio.wait_for(reader, 2) == [event]
+        assert await a.read(sid, stream, 0, 0) == await b.read(sid, stream, 0, 0)
 
     async def test_a_claim_on_another_process_wakes_the_old_reader(
         self, processes: tuple[RedisBus, RedisBus], sid: str

@@ -104,6 +104,24 @@ class Bus:
         """
         raise NotImplementedError("subclasses of Bus must provide read()")
 
+    async def follow(
+        self, session_id: str, stream: str, after: int, token: int, timeout: float, *, delivered: int = 0
+    ) -> list[Event]:
+        """``read``, for the stream's claimed reader (``claim`` gave it ``token``).
+
+        First records ``delivered`` (when not 0: the last event the reader passed on since
+        its previous call) as ``mark_delivered`` does. Raises StreamClosed when the session's
+        streams are dropped or ``token`` is no longer the stream's owner (a newer reader took
+        the stream over): checked before reading and again whenever the reader is woken, so
+        a claim ends a waiting reader at once. One step of a GET stream's loop; backends do
+        it in one go (Redis: one round trip) where this default takes three.
+        """
+        if delivered:
+            await self.mark_delivered(session_id, stream, delivered)
+        if await self.owner(session_id, stream) != token:
+            raise StreamClosed(session_id)
+        return await self.read(session_id, stream, after, timeout)
+
     async def exists(self, session_id: str, stream: str) -> bool:
         raise NotImplementedError("subclasses of Bus must provide exists()")
 

@@ -138,17 +138,29 @@ class MemoryBus(Bus):
         pending = _after(target, after)
         if pending or timeout <= 0:
             return pending
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        target.waiters.add(waiter)
-        try:
-            await asyncio.wait_for(waiter, timeout)
-        except TimeoutError:
+        if not await _woken(target, timeout):
             return []
-        finally:
-            target.waiters.discard(waiter)
         if state.closed:
             raise StreamClosed(session_id)
         return _after(target, after)
+
+    async def follow(
+        self, session_id: str, stream: str, after: int, token: int, timeout: float, *, delivered: int = 0
+    ) -> list[Event]:
+        if session_id in self._dropped:
+            raise StreamClosed(session_id)
+        state = self._session(session_id)
+        target = self._stream(session_id, stream)
+        target.delivered = max(target.delivered, delivered)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            if state.closed or target.owner != token:
+                raise StreamClosed(session_id)
+            pending = _after(target, after)
+            remaining = deadline - loop.time()
+            if pending or remaining <= 0 or not await _woken(target, remaining):
+                return pending
 
     async def exists(self, session_id: str, stream: str) -> bool:
         state = self._sessions.get(session_id)
@@ -215,6 +227,21 @@ class MemoryBus(Bus):
         self._replies.clear()
         self._dropped.clear()
         self._overflows = 0
+
+
+async def _woken(target: _Stream, timeout: float) -> bool:
+    """Wait for the stream's next change (publish, claim, drop); False after ``timeout``."""
+    waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    target.waiters.add(waiter)
+    try:
+        # Awaited directly (not through wait_for): the reader runs as soon as it is woken.
+        async with asyncio.timeout(timeout):
+            await waiter
+    except TimeoutError:
+        return False
+    finally:
+        target.waiters.discard(waiter)
+    return True
 
 
 def _after(target: _Stream, after: int) -> list[Event]:

@@ -49,7 +49,7 @@ import redis.asyncio as aioredis
 
 from mcp.bus.base import OUTBOX, Bus, Event, ReplyWaiter, StreamClosed, StreamInfo
 from mcp.bus.redis_listener import CLOSED, OWNER, Listener, ReplySlot
-from mcp.bus.redis_scripts import CLAIM, DROP, INFO, MARK_DELIVERED, NEW_STREAM, PUBLISH, REPLY
+from mcp.bus.redis_scripts import CLAIM, DROP, INFO, LOOK, MARK_DELIVERED, NEW_STREAM, PUBLISH, REPLY
 from mcp.redis_client import (
     UNAVAILABLE,
     close_client,
@@ -65,6 +65,9 @@ REPLY_TTL = 300
 WAITER_TTL = 3600
 # Seconds a dropped session's tombstone outlives it (longer than any request still running).
 DROPPED_TTL = 3600
+# Messages up to this many bytes of JSON ride on their wake-up notice (see redis_listener):
+# a waiting reader takes the event from it instead of reading the stream again.
+INLINE_LIMIT = 16384
 
 
 class RedisBus(Bus):
@@ -156,67 +159,96 @@ class RedisBus(Bus):
                     self.retained_streams,
                     self._head,
                     session_id,
+                    int(len(data) <= INLINE_LIMIT),
                 ],
             )
         return Event(stream, int(seq), message, final, hangup)
 
-    async def _range(self, session_id: str, stream: str, after: int) -> list[Event]:
-        """Events after ``after``; StreamClosed if the session was dropped."""
+    async def _look(
+        self, session_id: str, stream: str, after: int, token: int | None = None, delivered: int = 0
+    ) -> list[Event]:
+        """Events after ``after`` (recording ``delivered`` first); StreamClosed if the session
+        was dropped or ``token`` (unless None) no longer owns the stream. One round trip."""
         key = self._stream(session_id, stream)
         with unavailable_on_error("read"):
-            async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.exists(self._tombstone(session_id))
-                pipe.xrange(key, min=f"0-{max(after, 0) + 1}", max="+")
-                # A session that is only read (an idle GET stream) must not expire meanwhile.
-                pipe.pexpire(self._meta(session_id), self.ttl_ms)
-                pipe.pexpire(key, self.ttl_ms)
-                dropped, entries, _, _ = await pipe.execute()
-        if dropped:
-            raise StreamClosed(session_id)
-        return [
-            Event(
-                stream,
-                int(entry_id.partition("-")[2]),
-                orjson.loads(fields["m"]) if fields.get("m") else None,
-                final=fields.get("f") == "1",
-                hangup=fields.get("h") == "1",
+            # A session that is only read (an idle GET stream) must not expire meanwhile.
+            found = await LOOK(
+                self.redis,
+                [self._meta(session_id), key, self._tombstone(session_id)],
+                [stream, after, "" if token is None else token, delivered, self.ttl_ms],
             )
-            for entry_id, fields in entries
-        ]
+        if found[0] != 0:
+            raise StreamClosed(session_id)
+        events = []
+        for entry_id, flat in found[1]:
+            fields = dict(zip(flat[::2], flat[1::2], strict=True))
+            events.append(
+                Event(
+                    stream,
+                    int(entry_id.partition("-")[2]),
+                    orjson.loads(fields["m"]) if fields.get("m") else None,
+                    final=fields.get("f") == "1",
+                    hangup=fields.get("h") == "1",
+                )
+            )
+        return events
 
     async def read(self, session_id: str, stream: str, after: int, timeout: float) -> list[Event]:
-        events = await self._range(session_id, stream, after)
-        if events or timeout <= 0:
-            return events
+        return await self._read(session_id, stream, after, timeout, None, 0)
+
+    async def follow(
+        self, session_id: str, stream: str, after: int, token: int, timeout: float, *, delivered: int = 0
+    ) -> list[Event]:
+        return await self._read(session_id, stream, after, timeout, token, delivered)
+
+    async def _read(
+        self, session_id: str, stream: str, after: int, timeout: float, token: int | None, delivered: int
+    ) -> list[Event]:
+        """``read`` (``token`` None: a claim only wakes it) or ``follow`` (a claim ends it)."""
+        listener = self._listener
+        if timeout <= 0:
+            return await self._look(session_id, stream, after, token, delivered)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        listener = self._listener
         listener.acquire(session_id)
         try:
-            try:
-                with unavailable_on_error("subscribe"):
-                    await asyncio.wait_for(listener.ready(session_id), timeout)
-            except TimeoutError:
-                return []
+            if not listener.confirmed(session_id):
+                # Look before subscribing: a backlog (a resumed or answered stream) needs no wait.
+                events = await self._look(session_id, stream, after, token, delivered)
+                if events:
+                    return events
+                delivered = 0
+                try:
+                    # The timeout outside: a slow subscription is no outage (TimeoutError is an OSError).
+                    async with asyncio.timeout(timeout):
+                        with unavailable_on_error("subscribe"):
+                            await listener.ready(session_id)
+                except TimeoutError:
+                    return []
             while True:
                 # Armed before the look, so a publish right after it still wakes us.
-                waiter = listener.arm(session_id, stream)
+                waiter = listener.arm(session_id, stream, after)
                 try:
-                    events = await self._range(session_id, stream, after)
+                    events = await self._look(session_id, stream, after, token, delivered)
+                    delivered = 0
                     remaining = deadline - loop.time()
                     if events or remaining <= 0:
                         return events
                     try:
-                        reason = await asyncio.wait_for(waiter, remaining)
+                        # Awaited directly (not through wait_for): the reader runs once woken.
+                        async with asyncio.timeout(remaining):
+                            woken = await waiter
                     except TimeoutError:
                         return []
                 finally:
                     listener.disarm(session_id, stream, waiter)
-                if reason == CLOSED:
+                if isinstance(woken, Event):
+                    return [woken]
+                if woken == CLOSED:
                     raise StreamClosed(session_id)
-                if reason == OWNER:
-                    # The reader must look at the claim token: return, even with nothing new.
-                    return await self._range(session_id, stream, after)
+                if woken == OWNER and token is None:
+                    # A plain reader must look at the claim token itself: return, even empty.
+                    return await self._look(session_id, stream, after)
         finally:
             listener.release(session_id)
 

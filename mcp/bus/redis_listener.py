@@ -1,17 +1,21 @@
 """One pub/sub connection per process, fanning Redis wake-ups out to local waiters.
 
 Every session has a channel. Whatever changes a session's streams publishes a short notice
-on it, in the same Lua script as the change: ``w:<stream>`` (an event was appended),
+on it, in the same Lua script as the change: ``w:<stream>:<seq>`` (an event was appended;
+``w:<stream>:<seq>:<final><hangup>:<message JSON>`` when it is small enough to carry),
 ``o:<stream>`` (a reader claimed the stream), ``r:<request id>`` (a reply was delivered),
 ``c`` (the session was dropped). The listener subscribes to a session's channel while a
 local reader or reply waiter needs it (and a little longer, so a busy stream does not
 churn subscriptions) and resolves the local futures.
 
-Wake-ups are hints, never the data: readers always re-read the stream itself after one,
-and subscribe before their last look at the stream, so no event can slip between the look
-and the wait. A wake-up lost while the pub/sub connection is re-established costs at most
-one read timeout (a keep-alive), never an event; after a reconnect every local waiter is
-woken to look again.
+Readers subscribe before their last look at the stream, so no event can slip between the
+look and the wait. A notice that carries the very next event a waiting reader needs (seq
+``after + 1``) hands it over: that is exactly what re-reading the stream would return first,
+and notices arrive in the order the scripts ran, so a claim or a drop that came before it is
+seen first. Any other notice is a hint: the reader re-reads the stream (a reader that already
+has the event, ``after >= seq``, is not woken at all). A wake-up lost while the pub/sub
+connection is re-established costs at most one read timeout (a keep-alive), never an event;
+after a reconnect every local waiter is woken to look again.
 """
 
 from __future__ import annotations
@@ -24,8 +28,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 import redis.asyncio as aioredis
 from redis.asyncio.client import PubSub
+
+from mcp.bus.base import Event
 
 logger = logging.getLogger("mcp.bus")
 
@@ -65,7 +72,8 @@ class Listener:
         self._prefix = channel_prefix
         self._channels: dict[str, _Channel] = {}
         self._stray: set[str] = set()
-        self._readers: dict[str, dict[str, set[asyncio.Future[str]]]] = {}
+        # session -> stream -> waiting reader -> the seq it has read up to.
+        self._readers: dict[str, dict[str, dict[asyncio.Future[str | Event], int]]] = {}
         self._replies: dict[tuple[str, str], ReplySlot] = {}
         self._pubsub: PubSub | None = None
         self._task: asyncio.Task[None] | None = None
@@ -91,19 +99,25 @@ class Listener:
             if channel.refs <= 0:
                 channel.idle_since = time.monotonic()
 
-    def arm(self, session_id: str, stream: str) -> asyncio.Future[str]:
-        """A future resolved with the reason of the next wake-up of ``stream``'s readers."""
-        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        self._readers.setdefault(session_id, {}).setdefault(stream, set()).add(future)
+    def confirmed(self, session_id: str) -> bool:
+        """Whether this process already hears the session's channel (``ready`` returns at once)."""
+        channel = self._channels.get(session_id)
+        return channel is not None and channel.confirmed.done() and not channel.confirmed.cancelled()
+
+    def arm(self, session_id: str, stream: str, after: int) -> asyncio.Future[str | Event]:
+        """A future resolved by the next wake-up of a reader of ``stream`` that has read up to
+        ``after``: with the next event itself when a notice hands it over, else the reason."""
+        future: asyncio.Future[str | Event] = asyncio.get_running_loop().create_future()
+        self._readers.setdefault(session_id, {}).setdefault(stream, {})[future] = after
         return future
 
-    def disarm(self, session_id: str, stream: str, future: asyncio.Future[str]) -> None:
+    def disarm(self, session_id: str, stream: str, future: asyncio.Future[str | Event]) -> None:
         streams = self._readers.get(session_id)
         if streams is None:
             return
         futures = streams.get(stream)
         if futures is not None:
-            futures.discard(future)
+            futures.pop(future, None)
             if not futures:
                 del streams[stream]
         if not streams:
@@ -133,6 +147,30 @@ class Listener:
                     future.set_result(reason)
         if not streams:
             del self._readers[session_id]
+
+    def appended(self, session_id: str, stream: str, seq: int, event: Callable[[], Event] | None) -> None:
+        """Event ``seq`` was appended to ``stream``: hand it (``event()``) to the readers that
+        need it next, make the others behind it look, leave those that have it."""
+        streams = self._readers.get(session_id)
+        futures = streams.get(stream) if streams else None
+        if not futures:
+            return
+        handed: Event | None = None
+        for future, after in list(futures.items()):
+            if after >= seq:
+                continue
+            del futures[future]
+            if future.done():
+                continue
+            if after == seq - 1 and event is not None:
+                handed = handed or event()
+                future.set_result(handed)
+            else:
+                future.set_result(EVENT)
+        if not futures:
+            del streams[stream]
+            if not streams:
+                del self._readers[session_id]
 
     def close_session(self, session_id: str) -> None:
         self.wake(session_id, None, CLOSED)
@@ -225,13 +263,32 @@ class Listener:
             if data == "c":
                 self.close_session(session_id)
             elif data.startswith("w:"):
-                self.wake(session_id, data[2:], EVENT)
+                self._appended(session_id, data[2:])
             elif data.startswith("o:"):
                 self.wake(session_id, data[2:], OWNER)
             elif data.startswith("r:"):
                 slot = self._replies.get((session_id, data[2:]))
                 if slot is not None:
                     slot.event.set()
+
+    def _appended(self, session_id: str, notice: str) -> None:
+        """``<stream>:<seq>[:<final><hangup>:<message JSON>]``; a bare ``<stream>`` (no seq)
+        wakes every reader of the stream."""
+        parts = notice.split(":", 3)
+        stream = parts[0]
+        if len(parts) < 2 or not parts[1].isdigit():
+            self.wake(session_id, stream, EVENT)
+            return
+        seq = int(parts[1])
+        event = None
+        if len(parts) == 4 and len(parts[2]) == 2:
+            flags, body = parts[2], parts[3]
+
+            def event() -> Event:
+                message = orjson.loads(body) if body else None
+                return Event(stream, seq, message, final=flags[0] == "1", hangup=flags[1] == "1")
+
+        self.appended(session_id, stream, seq, event)
 
     async def _unsubscribe_idle(self) -> None:
         now = time.monotonic()

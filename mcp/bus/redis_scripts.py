@@ -35,7 +35,8 @@ end
 """
 
 # KEYS: meta, stream, tombstone, bus totals. ARGV: name, message, final, hangup, capacity,
-# ttl ms, channel, retained, head, sid. Returns the event's seq, or 0 if the session was dropped.
+# ttl ms, channel, retained, head, sid, inline. Returns the event's seq, or 0 if the session was
+# dropped. The notice names the seq and, when ``inline`` is 1, carries the event itself.
 PUBLISH = Script(
     _FORGET
     + """
@@ -61,10 +62,32 @@ redis.call('XADD', KEYS[2], 'MAXLEN', cap, '0-' .. seq, unpack(entry))
 if fresh and name ~= 'g' then forget(KEYS[1], ARGV[9], ARGV[10], tonumber(ARGV[8])) end
 redis.call('PEXPIRE', KEYS[1], ARGV[6])
 redis.call('PEXPIRE', KEYS[2], ARGV[6])
-redis.call('PUBLISH', ARGV[7], 'w:' .. name)
+local notice = 'w:' .. name .. ':' .. seq
+if ARGV[11] == '1' then notice = notice .. ':' .. ARGV[3] .. ARGV[4] .. ':' .. ARGV[2] end
+redis.call('PUBLISH', ARGV[7], notice)
 return seq
 """
 )
+
+# KEYS: meta, stream, tombstone. ARGV: name, after, owner token ('' for any reader), delivered
+# (0 for nothing to record), ttl ms. Returns {0, entries after ``after``}, {1} if the session was
+# dropped, or {2} if the token is no longer the stream's owner (checked after recording).
+LOOK = Script("""
+if redis.call('EXISTS', KEYS[3]) == 1 then return {1} end
+local name = ARGV[1]
+local delivered = tonumber(ARGV[4])
+if delivered > 0 then
+  redis.call('HINCRBY', KEYS[1], name .. '.seq', 0)
+  local field = name .. '.delivered'
+  if delivered > tonumber(redis.call('HGET', KEYS[1], field) or '0') then
+    redis.call('HSET', KEYS[1], field, delivered)
+  end
+end
+if ARGV[3] ~= '' and (redis.call('HGET', KEYS[1], name .. '.owner') or '0') ~= ARGV[3] then return {2} end
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+redis.call('PEXPIRE', KEYS[2], ARGV[5])
+return {0, redis.call('XRANGE', KEYS[2], '0-' .. (math.max(tonumber(ARGV[2]), 0) + 1), '+')}
+""")
 
 # KEYS: meta. ARGV: ttl ms, retained, head, sid. Returns the new stream's number.
 NEW_STREAM = Script(

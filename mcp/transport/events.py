@@ -63,22 +63,29 @@ async def outbox_events(
 
     The first chunk carries the ``retry:`` field (in the first event, or, when nothing is
     queued, at once with a comment), so a client knows its reconnection delay before anything
-    can cut the stream. Ends when the session ends or a newer GET stream takes over.
+    can cut the stream. Ends when the session ends or a newer GET stream takes over. An event
+    counts as delivered once the stream has passed it on (its chunk was taken for writing).
     """
     retry_ms = settings.MCP_SSE_RETRY_MS
     keepalive = settings.MCP_KEEPALIVE_INTERVAL
     cursor = after
     first = True
+    # The last event passed on and not yet recorded: the next follow records it (one round trip).
+    passed = 0
     with counted_stream(session_id, "get"):
         while True:
-            if await bus.owner(session_id, OUTBOX) != token:
-                return
             try:
-                events = await bus.read(
-                    session_id, OUTBOX, cursor, min(keepalive, FIRST_WAIT) if first else keepalive
+                events = await bus.follow(
+                    session_id,
+                    OUTBOX,
+                    cursor,
+                    token,
+                    min(keepalive, FIRST_WAIT) if first else keepalive,
+                    delivered=passed,
                 )
             except StreamClosed:
                 return
+            passed = 0
             if not events:
                 # An open stream is activity; a session that ended meanwhile closes it.
                 if await store.get(session_id) is None:
@@ -87,6 +94,9 @@ async def outbox_events(
                 first = False
                 continue
             for event in events:
+                if passed:
+                    # Within a batch each event is recorded as soon as it is passed on.
+                    await bus.mark_delivered(session_id, OUTBOX, passed)
                 cursor = event.seq
                 if event.message is not None:
                     yield sse.event(
@@ -96,4 +106,4 @@ async def outbox_events(
                 elif not event.final and not event.hangup:
                     yield sse.priming(event.id, retry_ms)
                     first = False
-                await bus.mark_delivered(session_id, OUTBOX, event.seq)
+                passed = event.seq
