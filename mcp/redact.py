@@ -25,7 +25,7 @@ _BEARER = re.compile(r"(?P<kind>\b(?:Bearer|Basic|Token)\s+)(?P<value>[A-Za-z0-9
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 _ASSIGNMENT = re.compile(
     r"(?P<name>\b[A-Za-z0-9_-]*(?:pass(?:word|wd)?|secret|token|api_?key|cookie)[A-Za-z0-9_-]*)"
-    r"(?P<sep>\s*[=:]\s*)(?P<value>[^\s,;&\"']+)",
+    r"(?P<sep>[\"']?\s*[=:]\s*[\"']?)(?P<value>[^\s,;&\"']+)",
     re.IGNORECASE,
 )
 
@@ -66,8 +66,9 @@ def redact_header(name: str, value: str) -> str:
     return redact_text(value)
 
 
-# Every pattern above needs one of these (lower-cased) in the text: most text has none, and
-# skips the regular expressions (every log line and traffic excerpt goes through here).
+# Each pattern above needs one of its words (lower-cased) in the text: most text has none
+# and skips the regular expressions (every log line and traffic excerpt goes through here),
+# and text that has one (a tool named bearerDecode) runs only the patterns it could match.
 _TRIGGERS = ("://", "bearer", "basic", "token", "eyj", "pass", "secret", "api", "cookie")
 
 
@@ -76,10 +77,15 @@ def redact_text(text: str) -> str:
     lowered = text.lower()
     if not any(trigger in lowered for trigger in _TRIGGERS):
         return text
-    text = _URL_PASSWORD.sub(r"\g<scheme>\g<user>:***@", text)
-    text = _BEARER.sub(lambda m: m.group("kind") + mask(m.group("value")), text)
-    text = _JWT.sub(lambda m: mask(m.group(0)), text)
-    return _ASSIGNMENT.sub(lambda m: m.group("name") + m.group("sep") + mask(m.group("value")), text)
+    if "://" in lowered:
+        text = _URL_PASSWORD.sub(r"\g<scheme>\g<user>:***@", text)
+    if "bearer" in lowered or "basic" in lowered or "token" in lowered:
+        text = _BEARER.sub(lambda m: m.group("kind") + mask(m.group("value")), text)
+    if "eyj" in lowered:
+        text = _JWT.sub(lambda m: mask(m.group(0)), text)
+    if any(word in lowered for word in ("pass", "secret", "token", "api", "cookie")):
+        text = _ASSIGNMENT.sub(lambda m: m.group("name") + m.group("sep") + mask(m.group("value")), text)
+    return text
 
 
 def describe_exception(exc: BaseException) -> str:
