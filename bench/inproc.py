@@ -1,9 +1,9 @@
 """``python -m bench.inproc``: CPU per request of the ASGI application alone, in process.
 
 No server, no sockets: the application is called as uvicorn would call it, with a scripted
-``receive`` and a ``send`` that keeps nothing. What it prints is CPU microseconds per exchange
-(``time.process_time``, the fastest block of 500), for the scenario, so a change to the hot path can be weighed in a
-few seconds without wrk. It is a developer's tool, not the benchmark: the figures leave out
+``receive`` and a ``send`` that keeps nothing. What it prints is CPU microseconds per
+exchange (``time.process_time``, the fastest block of 500), so a change to the hot path can
+be weighed in a few seconds without wrk. It is a developer's tool, not the benchmark: the figures leave out
 the HTTP server and the network, which ``bash bench/run.sh`` measures with the peers.
 
     python -m bench.inproc [--scenario call|churn|modern] [-n 5000] [--profile out.pstats]
