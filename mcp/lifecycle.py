@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 
 from django.conf import settings
@@ -25,6 +26,10 @@ async def startup() -> None:
     sweeper.start()
     stats.start()
     draining.install_signal_handler()
+    # What start-up made (Django, the apps, the tool registry: some 70k objects) lives as
+    # long as the process: out of the collector's sight, a full collection no longer walks
+    # it (measured: a 20 ms pause every few hundred requests, the S1 p99).
+    gc.freeze()
     logger.info(
         "serving MCP (%s store, session timeout %ss, versions %s)",
         settings.MCP_STORE,
