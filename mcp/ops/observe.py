@@ -154,8 +154,14 @@ class Observer:
         stats.get_stats().observe(method=method, tool=tool, ms=ms, status=exchange.status)
         info = scope.get("mcp.info")
         marks = getattr(info, "marks", None) or ()
-        # A 404 names no live session, unless a fault expired it (its record stays, marked).
-        if not session_id or not traffic.enabled() or (exchange.status == 404 and not marks):
+        # A 404 names no live session, unless a fault expired it (its record stays, marked);
+        # a DELETE that succeeded ended it: recording would write to a session that is gone.
+        if (
+            not session_id
+            or not traffic.enabled()
+            or (exchange.status == 404 and not marks)
+            or (scope.get("method") == "DELETE" and exchange.status < 300)
+        ):
             return
         entry = traffic.make_entry(
             t=exchange.arrived,
