@@ -25,7 +25,7 @@ import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import NoScriptError, ReadOnlyError, ResponseError
+from redis.exceptions import DataError, NoScriptError, ReadOnlyError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from mcp.store.base import StoreUnavailable
@@ -65,6 +65,28 @@ def unavailable_on_error(what: str) -> Iterator[None]:
         raise StoreUnavailable(f"redis unreachable during {what}: {type(exc).__name__}") from exc
 
 
+def pack(args: Sequence[Any]) -> bytes:
+    """One command in the Redis protocol (RESP), as redis-py's encoder would write it (str as
+    UTF-8, int and float as their decimal text, bytes as they are), without its per-argument
+    layers: this runs for every command on the hot path."""
+    parts = [b"*%d\r\n" % len(args)]
+    for arg in args:
+        if isinstance(arg, str):
+            data = arg.encode()
+        elif isinstance(arg, bytes):
+            data = arg
+        elif isinstance(arg, int) and not isinstance(arg, bool):
+            data = b"%d" % arg
+        elif isinstance(arg, float):
+            data = repr(arg).encode()
+        else:
+            raise DataError(
+                f"a Redis command argument must be str, bytes, int or float, not {type(arg).__name__}"
+            )
+        parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    return b"".join(parts)
+
+
 class Multiplexer:
     """Short commands from concurrent tasks on one shared connection, pipelined.
 
@@ -97,7 +119,7 @@ class Multiplexer:
     async def execute(self, *args: Any) -> Any:
         conn = self._conn or await self._connect()
         answer = self.loop.create_future()
-        self._outgoing.extend(conn.pack_command(*args))
+        self._outgoing.append(pack(args))
         self._waiting.append(answer)
         if not self._flush_pending:
             self._flush_pending = True

@@ -7,15 +7,27 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from redis.asyncio.connection import Connection
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ResponseError
+from redis.exceptions import DataError, ResponseError
 
-from mcp.redis_client import Script, close_client, connect, multiplexer
+from mcp.redis_client import Script, close_client, connect, multiplexer, pack
 from tests.redis_server import RedisServer, own_redis, redis_url  # noqa: F401
 
-pytestmark = pytest.mark.asyncio
-
 ECHO_KEY = Script("return {KEYS[1], ARGV[1]}")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("GET", "k"), ("EVALSHA", "ab", 2, "k1", "k2", 1795969075.038391, -3, "héllo", b"\x00\xff", "")],
+)
+def test_commands_are_packed_as_redis_py_packs_them(args: tuple) -> None:
+    assert pack(args) == b"".join(Connection().pack_command(*args))
+
+
+def test_an_argument_redis_cannot_take_is_refused() -> None:
+    with pytest.raises(DataError):
+        pack(("SET", "k", True))
 
 
 @pytest.fixture
