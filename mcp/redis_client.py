@@ -24,6 +24,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
+from redis.client import NEVER_DECODE
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import DataError, NoScriptError, ReadOnlyError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -234,6 +235,16 @@ class Script:
         except NoScriptError:
             await client.script_load(self.source)
             return await lane.execute("EVALSHA", self.sha, len(keys), *keys, *args)
+
+    async def binary(self, client: aioredis.Redis, keys: Sequence[str], args: Sequence[Any]) -> Any:
+        """Run on a pooled connection with the reply's strings left as bytes (binary data,
+        which the multiplexed connection would decode as text)."""
+        command = ("EVALSHA", self.sha, len(keys), *keys, *args)
+        try:
+            return await client.execute_command(*command, **{NEVER_DECODE: True})
+        except NoScriptError:
+            await client.script_load(self.source)
+            return await client.execute_command(*command, **{NEVER_DECODE: True})
 
 
 def glob_escape(text: str) -> str:

@@ -1,8 +1,9 @@
 """Each session's recent traffic: the last MCP_TRAFFIC_LOG HTTP exchanges, kept with the session.
 
-The record is one capped list per session in the session store (``TRAFFIC`` list name), so
-it lives and dies with the session: the store deletes it with the session record, and a
-write to a session that is gone is a no-op. One entry is a JSON object:
+The record is the session's log in the session store (``SessionStore.append_log``), so it
+lives and dies with the session: the store deletes it with the session record, and a write
+to a session that is gone is a no-op. Each entry is stored compactly (``mcp.traffic_codec``:
+compressed JSON) and read back as a JSON object:
 
 ``{"t": arrival (epoch seconds), "ms": duration, "http": "POST"|"GET"|"DELETE", "path": str,
 "status": int, "method": JSON-RPC method or null, "id": JSON-RPC id or null,
@@ -10,8 +11,11 @@ write to a session that is gone is a no-op. One entry is a JSON object:
 "response": excerpt, "response_headers": {name: masked value}, "marks": [fault kinds]}``
 
 Guarantees:
-- Recording costs one store operation (an atomic capped push; a Lua script in Redis mode)
-  and none at all with MCP_TRAFFIC_LOG=0.
+- Recording costs one compression (a few µs) and one queued store write: in memory mode a
+  list append; in Redis mode a write-behind batch, written within one store round trip after
+  the exchange ends, shared by every exchange that ended meanwhile (one round trip per
+  event-loop turn, not one per request). A reader in the same process sees every exchange
+  recorded before it read; nothing at all happens with MCP_TRAFFIC_LOG=0.
 - Bounded: at most MCP_TRAFFIC_LOG entries per session, each excerpt at most
   MCP_TRAFFIC_EXCERPT_BYTES bytes of UTF-8 (cut on a character boundary, marked with "…").
 - No credential is kept: header values are masked exactly as the printHeader tool masks
@@ -26,13 +30,13 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
+from mcp import traffic_codec
 from mcp.redact import redact_text
 from mcp.tools.debuginfo import shown_header
 
 if TYPE_CHECKING:
     from mcp.store import SessionStore
 
-TRAFFIC = "traffic"
 ERAS = ("2025", "2026", "legacy")
 ELLIPSIS = "…"
 
@@ -129,14 +133,19 @@ def make_entry(
 async def record(store: SessionStore, session_id: str, entry: dict[str, Any]) -> None:
     """Append ``entry`` to the session's record (oldest dropped past MCP_TRAFFIC_LOG).
 
-    One store operation; nothing happens when recording is off or the session is gone.
+    Queued, not awaited (see the module docstring); nothing happens when recording is off
+    or the session is gone.
     """
     cap = settings.MCP_TRAFFIC_LOG
     if cap <= 0:
         return
-    await store.push(session_id, TRAFFIC, entry, cap=cap)
+    store.append_log(session_id, traffic_codec.encode(entry, session_id), cap=cap)
 
 
 async def recent(store: SessionStore, session_id: str) -> list[dict[str, Any]]:
-    """The session's recorded exchanges, oldest first ([] for an unknown session)."""
-    return [entry for entry in await store.items(session_id, TRAFFIC) if isinstance(entry, dict)]
+    """The session's recorded exchanges, oldest first ([] for an unknown session).
+
+    Stored entries that do not decode (an unknown format version) are left out.
+    """
+    entries = (traffic_codec.decode(blob, session_id) for blob in await store.read_log(session_id))
+    return [entry for entry in entries if entry is not None]

@@ -137,7 +137,7 @@ class TestTrafficRecord:
         settings.MCP_TRAFFIC_LOG = 0
         await mcp_client.initialize()
         await mcp_client.call_tool("echo", {"message": "hi"})
-        assert await get_store().items(mcp_client.session_id, traffic.TRAFFIC) == []
+        assert await get_store().read_log(mcp_client.session_id) == []
 
     async def test_gone_with_the_session(self, session):
         await session.call_tool("echo", {"message": "hi"})

@@ -219,6 +219,64 @@ class TestSessionStoreContract:
         stats = await store.stats()
         assert (stats.active, stats.deleted_total) == (1, 1)
 
+    async def test_a_log_keeps_the_newest_byte_strings_oldest_first(self, store: SessionStore) -> None:
+        created = await new_session(store)
+        other = await new_session(store)
+        blobs = [bytes([n]) * n for n in range(1, 7)] + [b"\x00\xff" * 10_000]
+        for blob in blobs:
+            store.append_log(created.id, blob, cap=4)
+        store.append_log(other.id, b"theirs", cap=4)
+        # Read without a flush: a reader sees every append made before it read.
+        assert await store.read_log(created.id) == blobs[-4:]
+        assert await store.read_log(other.id) == [b"theirs"]
+        await store.flush()
+        assert await store.read_log(created.id) == blobs[-4:]
+
+    async def test_a_log_of_a_gone_session_is_empty_and_not_written(self, make_store: MakeStore) -> None:
+        store = make_store(timeout=0.2)
+        store.append_log(UNKNOWN, b"x", cap=5)
+        assert await store.read_log(UNKNOWN) == []
+        created, deleted = await new_session(store), await new_session(store)
+        store.append_log(deleted.id, b"before", cap=5)
+        await store.delete(deleted.id)
+        store.append_log(deleted.id, b"after", cap=5)
+        assert await store.read_log(deleted.id) == []
+        await asyncio.sleep(0.3)
+        store.append_log(created.id, b"late", cap=5)
+        assert await store.read_log(created.id) == []
+
+    async def test_appends_to_many_sessions_in_one_turn_all_land(self, store: SessionStore) -> None:
+        sessions = [await new_session(store) for _ in range(20)]
+        for n in range(3):
+            for session in sessions:
+                store.append_log(session.id, f"{session.id}:{n}".encode(), cap=10)
+        for session in sessions:
+            assert await store.read_log(session.id) == [f"{session.id}:{n}".encode() for n in range(3)]
+
+    async def test_a_record_keeps_every_field_including_defaults_and_empty_strings(
+        self, store: SessionStore
+    ) -> None:
+        plain = await new_session(store, client_capabilities={})
+        owned = await new_session(store, principal="alice", client_addr="10.0.0.9")
+        await store.update(owned.id, log_level="", initialized=True)
+        found = await store.get(plain.id, touch=False)
+        assert found is not None
+        assert (found.client_addr, found.principal, found.log_level, found.state) == (
+            "127.0.0.1",
+            None,
+            None,
+            {},
+        )
+        assert (found.client_capabilities, found.initialized, found.requests) == ({}, False, 0)
+        found = await store.get(owned.id, touch=False)
+        assert found is not None
+        assert (found.client_addr, found.principal, found.log_level, found.initialized) == (
+            "10.0.0.9",
+            "alice",
+            "",
+            True,
+        )
+
     async def test_list_is_most_recently_active_first(self, store: SessionStore) -> None:
         first = await new_session(store)
         await asyncio.sleep(0.01)
@@ -391,6 +449,61 @@ class TestRedisSessionStore:
         await store.put_item(created.id, "tasks", "t1", {})
         await store.delete(created.id)
         assert [key for key in await keys_of(raw, store) if key.endswith(created.id)] == []
+
+    async def test_a_log_is_one_key_that_expires_and_goes_with_the_session(
+        self, make_redis_store: Callable[..., RedisSessionStore], raw: aioredis.Redis
+    ) -> None:
+        store = make_redis_store(timeout=10.0, expiry_margin=5.0)
+        created = await new_session(store)
+        store.append_log(created.id, b"entry", cap=5)
+        await store.flush()
+        await store.get(created.id)
+        assert await keys_of(raw, store) == sorted(
+            [f"{store.prefix}:{kind}:{created.id}" for kind in ("s", "t")]
+            + [f"{store.prefix}:sessions", f"{store.prefix}:totals", f"{store.prefix}:c:127.0.0.1"]
+        )
+        assert 0 < await raw.pttl(f"{store.prefix}:t:{created.id}") <= 15_000
+        await store.delete(created.id)
+        assert [key for key in await keys_of(raw, store) if key.endswith(created.id)] == []
+
+    async def test_a_log_kept_as_a_list_before_is_read_first(
+        self, make_redis_store: Callable[..., RedisSessionStore]
+    ) -> None:
+        # What a process of the previous release left: the log as a list of JSON entries.
+        store = make_redis_store()
+        created = await new_session(store)
+        await store.push(created.id, redis_store.LEGACY_LOG, {"old": 1}, cap=5)
+        store.append_log(created.id, b"new", cap=5)
+        assert await store.read_log(created.id) == [b'{"old":1}', b"new"]
+
+    async def test_a_log_written_while_redis_is_down_is_dropped_not_raised(
+        self,
+        own_redis: RedisServer,  # noqa: F811
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        store = RedisSessionStore(timeout=60, url=own_redis.url)
+        try:
+            created = await new_session(store)
+            own_redis.stop()
+            store.append_log(created.id, b"lost", cap=5)
+            await store.flush()
+            assert "traffic not written: " in caplog.text and "Traceback" not in caplog.text
+            own_redis.start()
+            kept = await new_session(store)
+            store.append_log(kept.id, b"kept", cap=5)
+            assert await store.read_log(kept.id) == [b"kept"]
+        finally:
+            await store.close()
+
+    async def test_a_record_without_a_principal_stores_the_address_once(
+        self, make_redis_store: Callable[..., RedisSessionStore], raw: aioredis.Redis
+    ) -> None:
+        store = make_redis_store()
+        created = await new_session(store, client_addr="10.0.0.7")
+        fields = await raw.hgetall(f"{store.prefix}:s:{created.id}")
+        assert "client_addr" not in fields and fields["owner"] == '"10.0.0.7"'
+        found = await store.get(created.id)
+        assert found is not None and found.client_addr == "10.0.0.7"
 
     async def test_reset_deletes_only_its_own_prefix(
         self, make_redis_store: Callable[..., RedisSessionStore]

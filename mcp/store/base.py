@@ -12,6 +12,10 @@ Guarantees every backend gives:
 - Field updates (``update``, ``set_state``, ``push``, ``put_item``, ``incr``) are atomic per field:
   two concurrent writers never lose each other's writes to different fields, and ``push``
   never loses an item (up to the list's cap, beyond which the oldest are dropped).
+- Each session has one log of opaque byte strings (``append_log``, ``read_log``: the
+  traffic record), capped like a list and deleted with the session. ``append_log`` may be
+  write-behind: what it queued is written within one store round trip, and ``read_log``
+  (in the same process) sees everything appended before it was called.
 """
 
 from __future__ import annotations
@@ -23,6 +27,17 @@ from typing import Any
 
 # Fields of the session record that ``update`` may set.
 UPDATABLE = frozenset({"initialized", "log_level", "protocol_version", "client_info", "client_capabilities"})
+
+
+# Record fields left out of the stored form while at these values.
+DEFAULTS: dict[str, Any] = {
+    "client_capabilities": {},
+    "initialized": False,
+    "principal": None,
+    "log_level": None,
+    "state": {},
+    "requests": 0,
+}
 
 
 @dataclass(slots=True)
@@ -65,18 +80,19 @@ class Session:
         return (now or time.time()) - self.last_activity
 
     def to_record(self) -> dict[str, Any]:
-        return {
+        """The stored form: fields at their default are left out (``from_record`` restores
+        them), since most sessions have no principal, log level, state or capabilities."""
+        record: dict[str, Any] = {
             "created": self.created,
             "protocol_version": self.protocol_version,
             "client_info": self.client_info,
-            "client_capabilities": self.client_capabilities,
-            "initialized": self.initialized,
-            "principal": self.principal,
             "client_addr": self.client_addr,
-            "log_level": self.log_level,
-            "state": self.state,
-            "requests": self.requests,
         }
+        for name, default in DEFAULTS.items():
+            value = getattr(self, name)
+            if value != default:
+                record[name] = value
+        return record
 
     @classmethod
     def from_record(cls, session_id: str, record: dict[str, Any], last_activity: float) -> Session:
@@ -177,6 +193,20 @@ class SessionStore:
     async def items(self, session_id: str, name: str) -> list[Any]:
         """The session's list ``name``, oldest first."""
         raise NotImplementedError("subclasses of SessionStore must provide items()")
+
+    def append_log(self, session_id: str, blob: bytes, *, cap: int) -> None:
+        """Append ``blob`` to the session's log, keeping the newest ``cap``; nothing if it is gone.
+
+        Returns at once; the write may complete later (see the module docstring).
+        """
+        raise NotImplementedError("subclasses of SessionStore must provide append_log()")
+
+    async def read_log(self, session_id: str) -> list[bytes]:
+        """The session's log, oldest first ([] for an unknown session)."""
+        raise NotImplementedError("subclasses of SessionStore must provide read_log()")
+
+    async def flush(self) -> None:
+        """Wait until every ``append_log`` made so far has been written (or has failed)."""
 
     async def put_item(self, session_id: str, namespace: str, key: str, value: Any) -> None:
         """Store one keyed record under the session (tasks, subscriptions)."""

@@ -11,13 +11,18 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections import deque
 from typing import Any
 
 import orjson
 from django.core.cache.backends.locmem import LocMemCache
 
 from mcp.store.base import UPDATABLE, Session, SessionStore, StoreStats
+
+
+def _cap(items: list[bytes], cap: int) -> None:
+    """Drop the oldest items past ``cap`` (at least one is kept)."""
+    if len(items) > cap:
+        del items[: len(items) - max(1, cap)]
 
 
 class SessionCache(LocMemCache):
@@ -40,12 +45,15 @@ class MemorySessionStore(SessionStore):
         self._cache = cache
         # session id -> [last activity, request count]; the index the cache API cannot give.
         self._activity: dict[str, list[float]] = {}
-        # session id -> cache keys stored under it besides the record.
+        # session id -> item namespace keys stored under it (only sessions that have any).
         self._extra_keys: dict[str, set[str]] = {}
-        # Capped lists (``push``): each item kept as its JSON, so a push costs one append, not
-        # a pickle round trip of the whole list through the cache (measured: the traffic
-        # record of a busy session), and a reader never shares an object with the store.
-        self._lists: dict[str, deque[bytes]] = {}
+        # Capped lists (``push``), name -> session id -> items: each item kept as its JSON, so
+        # a push costs one append, not a pickle round trip of the whole list through the
+        # cache, and a reader never shares an object with the store. Plain lists capped by
+        # hand: a deque allocates a 64-slot block even for two items.
+        self._lists: dict[str, dict[str, list[bytes]]] = {}
+        # session id -> its log (``append_log``): the stored byte strings, oldest first.
+        self._logs: dict[str, list[bytes]] = {}
         # client key -> ids of its live sessions (per-client limits).
         self._by_client: dict[str, set[str]] = {}
         self._client_of: dict[str, str] = {}
@@ -74,7 +82,9 @@ class MemorySessionStore(SessionStore):
         self._cache.delete(self._record_key(session_id))
         for key in self._extra_keys.pop(session_id, ()):
             self._cache.delete(key)
-            self._lists.pop(key, None)
+        for lists in self._lists.values():
+            lists.pop(session_id, None)
+        self._logs.pop(session_id, None)
 
     def _live(self, session_id: str, now: float) -> list[float] | None:
         entry = self._activity.get(session_id)
@@ -130,22 +140,35 @@ class MemorySessionStore(SessionStore):
         return self._modify(session_id, lambda record: record.update(fields))
 
     async def set_state(self, session_id: str, key: str, value: Any) -> bool:
-        return self._modify(session_id, lambda record: record["state"].__setitem__(key, value))
+        return self._modify(session_id, lambda record: record.setdefault("state", {}).__setitem__(key, value))
 
     async def push(self, session_id: str, name: str, item: Any, *, cap: int) -> int:
         if self._live(session_id, time.time()) is None:
             return 0
-        key = self._extra_key(session_id, "l", name)
-        items = self._lists.get(key)
-        if items is None or items.maxlen != cap:
-            items = self._lists[key] = deque(items or (), maxlen=cap)
-        items.append(orjson.dumps(item))
+        items = self._lists.setdefault(name, {}).setdefault(session_id, [])
+        # A copy: orjson's bytes keep their whole growth buffer (4 KiB and more) allocated.
+        items.append(bytes(memoryview(orjson.dumps(item))))
+        _cap(items, cap)
         return len(items)
 
     async def items(self, session_id: str, name: str) -> list[Any]:
         if self._live(session_id, time.time()) is None:
             return []
-        return [orjson.loads(item) for item in self._lists.get(f"l:{session_id}:{name}", ())]
+        return [orjson.loads(item) for item in self._lists.get(name, {}).get(session_id, ())]
+
+    def append_log(self, session_id: str, blob: bytes, *, cap: int) -> None:
+        if self._live(session_id, time.time()) is None:
+            return
+        log = self._logs.get(session_id)
+        if log is None:
+            log = self._logs[session_id] = []
+        log.append(blob)
+        _cap(log, cap)
+
+    async def read_log(self, session_id: str) -> list[bytes]:
+        if self._live(session_id, time.time()) is None:
+            return []
+        return list(self._logs.get(session_id, ()))
 
     async def put_item(self, session_id: str, namespace: str, key: str, value: Any) -> None:
         if self._live(session_id, time.time()) is None:
@@ -243,4 +266,5 @@ class MemorySessionStore(SessionStore):
             self._drop(session_id)
         self._cache.clear()
         self._lists.clear()
+        self._logs.clear()
         self._created_total = self._expired_total = self._deleted_total = 0

@@ -6,11 +6,19 @@ can name another session's key):
 - ``p:s:<id>``          HASH: one field per record field (JSON), ``st:<key>`` per app-state
                          key (JSON), ``last_activity`` (epoch seconds) and ``requests``.
 - ``p:l:<name>:<id>``   LIST: a capped list (oldest first), one JSON item per entry.
+- ``p:t:<id>``          STRING: the session's log (``append_log``), its byte strings each
+                         framed by its length (LEB128 varint), oldest first. One string,
+                         not a list: a list key costs ~100 bytes more per session, which is
+                         most of an idle session's budget; an append rewrites the string in
+                         Lua (a few KB: cheap next to the round trip it shares).
 - ``p:i:<ns>:<id>``     HASH: an item namespace, key -> JSON.
-- ``p:x:<id>``          SET: the names of the session's list and namespace keys.
+- ``p:x:<id>``          SET: the names of the session's list and namespace keys (the log
+                         key is known from the id, so an idle session has no such set).
 - ``p:sessions``        ZSET: session id scored by last activity (list, count, sweep).
 - ``p:c:<client>``      ZSET: the sessions of one client (principal, else address), for the
-                         per-client limit; the record's ``owner`` field names it.
+                         per-client limit; the record's ``owner`` field names it (and
+                         stands for ``client_addr`` too when there is no principal: the
+                         record leaves that field out then).
 - ``p:totals``          HASH: created / expired / deleted counters, cluster-wide.
 
 Guarantees, beyond those of ``SessionStore``:
@@ -19,6 +27,9 @@ Guarantees, beyond those of ``SessionStore``:
   that checks the session is live and changes only its own field, list or namespace.
 - Every key of a session expires ``timeout + expiry_margin`` seconds after its last touch,
   so Redis frees an abandoned session by itself even if no sweeper ever runs.
+- ``append_log`` is write-behind (``mcp.store.writebehind``): the logs appended during one
+  event-loop turn are written together (one multiplexed write, one round trip) after it; ``read_log`` in the
+  same process flushes first. A log appended to a session that is gone is a no-op.
 - ``get`` refuses a session idle past the timeout but leaves its removal to ``sweep``, so
   the sweeper reports every expired session (and its streams get dropped) exactly once,
   even with several sweepers running at once.
@@ -28,6 +39,7 @@ Guarantees, beyond those of ``SessionStore``:
 
 from __future__ import annotations
 
+import asyncio
 import math
 import secrets
 import time
@@ -40,9 +52,12 @@ from redis.asyncio.client import Pipeline
 
 from mcp.redis_client import Script, close_client, connect, delete_matching, glob_escape, unavailable_on_error
 from mcp.store.base import UPDATABLE, Session, SessionStore, StoreStats
+from mcp.store.writebehind import WriteBehind
 
 STATE = "st:"
 SWEEP_BATCH = 200
+# The list name under which logs were kept before they were one string: read, never written.
+LEGACY_LOG = "traffic"
 
 # True when the session hash exists and was active within the timeout (ARGV[1] now,
 # ARGV[2] timeout, by convention in every script that uses it).
@@ -70,7 +85,7 @@ local function drop(prefix, sid)
   if owner then redis.call('ZREM', prefix .. ':c:' .. cjson.decode(owner), sid) end
   local extra = redis.call('SMEMBERS', index)
   if #extra > 0 then redis.call('DEL', unpack(extra)) end
-  local existed = redis.call('DEL', prefix .. ':s:' .. sid, index)
+  local existed = redis.call('DEL', prefix .. ':s:' .. sid, index, prefix .. ':t:' .. sid)
   local indexed = redis.call('ZREM', prefix .. ':sessions', sid)
   return indexed == 1 or existed > 0
 end
@@ -88,7 +103,7 @@ redis.call('HINCRBY', KEYS[3], 'created', 1)
 return 1
 """)
 
-# KEYS: record, key index, sessions. ARGV: now, timeout, id, ttl ms.
+# KEYS: record, key index, sessions, log. ARGV: now, timeout, id, ttl ms.
 TOUCH = Script(
     _LIVE
     + """
@@ -101,6 +116,7 @@ end
 redis.call('HINCRBY', KEYS[1], 'requests', 1)
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 redis.call('PEXPIRE', KEYS[2], ARGV[4])
+redis.call('PEXPIRE', KEYS[4], ARGV[4])
 for _, key in ipairs(redis.call('SMEMBERS', KEYS[2])) do redis.call('PEXPIRE', key, ARGV[4]) end
 return redis.call('HGETALL', KEYS[1])
 """
@@ -129,6 +145,44 @@ if length > cap then
 end
 follow(KEYS[1], KEYS[3], KEYS[2])
 return length
+"""
+)
+
+# KEYS: record, log. ARGV: now, timeout, cap, frames to append. Returns the log's length.
+APPEND_LOG = Script(
+    _LIVE
+    + """
+if not live(KEYS[1]) then return 0 end
+local data = (redis.call('GET', KEYS[2]) or '') .. ARGV[4]
+local starts, pos, size = {}, 1, #data
+while pos <= size do
+  starts[#starts + 1] = pos
+  local length, scale, byte = 0, 1, 128
+  while byte >= 128 do
+    byte = string.byte(data, pos)
+    pos = pos + 1
+    length = length + (byte % 128) * scale
+    scale = scale * 128
+  end
+  pos = pos + length
+end
+local cap = tonumber(ARGV[3])
+if #starts > cap then data = string.sub(data, starts[#starts - cap + 1]) end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl > 0 then redis.call('SET', KEYS[2], data, 'PX', ttl) else redis.call('SET', KEYS[2], data) end
+return math.min(#starts, cap)
+"""
+)
+
+# KEYS: record, log, the list the log was before it was one string. ARGV: now, timeout.
+# Returns false for a gone session, else the old list's items followed by the log.
+READ_LOG = Script(
+    _LIVE
+    + """
+if not live(KEYS[1]) then return false end
+local items = redis.call('LRANGE', KEYS[3], 0, -1)
+items[#items + 1] = redis.call('GET', KEYS[2]) or ''
+return items
 """
 )
 
@@ -182,6 +236,38 @@ def _encode(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+def frame(blobs: list[bytes]) -> bytes:
+    """``blobs`` as stored in a log: each prefixed by its length as a LEB128 varint."""
+    out = bytearray()
+    for blob in blobs:
+        length = len(blob)
+        while length >= 0x80:
+            out.append(length & 0x7F | 0x80)
+            length >>= 7
+        out.append(length)
+        out += blob
+    return bytes(out)
+
+
+def unframe(data: bytes) -> list[bytes]:
+    """The byte strings of a log (a truncated last frame is left out)."""
+    blobs, pos, size = [], 0, len(data)
+    while pos < size:
+        length = shift = 0
+        while pos < size:
+            byte = data[pos]
+            pos += 1
+            length |= (byte & 0x7F) << shift
+            shift += 7
+            if byte < 0x80:
+                break
+        if pos + length > size:
+            break
+        blobs.append(data[pos : pos + length])
+        pos += length
+    return blobs
+
+
 class RedisSessionStore(SessionStore):
     backend = "redis"
 
@@ -195,6 +281,7 @@ class RedisSessionStore(SessionStore):
         self._sessions = f"{prefix}:sessions"
         self._totals = f"{prefix}:totals"
         self._client: aioredis.Redis | None = None
+        self._logs: WriteBehind[tuple[str, bytes, int]] = WriteBehind(self._write_logs, what="traffic")
 
     @property
     def redis(self) -> aioredis.Redis:
@@ -215,6 +302,9 @@ class RedisSessionStore(SessionStore):
     def _list(self, session_id: str, name: str) -> str:
         return f"{self.prefix}:l:{name}:{session_id}"
 
+    def _log(self, session_id: str) -> str:
+        return f"{self.prefix}:t:{session_id}"
+
     def _namespace(self, session_id: str, namespace: str) -> str:
         return f"{self.prefix}:i:{namespace}:{session_id}"
 
@@ -229,6 +319,8 @@ class RedisSessionStore(SessionStore):
                 record["state"][name[len(STATE) :]] = orjson.loads(raw)
             else:
                 record[name] = orjson.loads(raw)
+        if "client_addr" not in record and record.get("principal") is None:
+            record["client_addr"] = record.get("owner") or ""
         return Session.from_record(session_id, record, float(record["last_activity"]))
 
     async def _add(self, session: Session) -> bool:
@@ -239,6 +331,8 @@ class RedisSessionStore(SessionStore):
             _encode(session.client_key),
         ]
         for name, value in session.to_record().items():
+            if name == "client_addr" and session.principal is None:
+                continue  # the owner
             if name == "state":
                 for key, item in value.items():
                     pairs += [STATE + key, _encode(item)]
@@ -263,7 +357,12 @@ class RedisSessionStore(SessionStore):
             if touch:
                 flat = await TOUCH(
                     self.redis,
-                    [self._record(session_id), self._index(session_id), self._sessions],
+                    [
+                        self._record(session_id),
+                        self._index(session_id),
+                        self._sessions,
+                        self._log(session_id),
+                    ],
                     [repr(now), self.timeout, session_id, self.ttl_ms],
                 )
                 if not flat:
@@ -304,6 +403,45 @@ class RedisSessionStore(SessionStore):
                 [repr(time.time()), self.timeout, _encode(item), max(1, cap)],
             )
         return int(length)
+
+    def append_log(self, session_id: str, blob: bytes, *, cap: int) -> None:
+        self._logs.add((session_id, blob, max(1, cap)))
+
+    async def _write_logs(self, batch: list[tuple[str, bytes, int]]) -> None:
+        """One APPEND_LOG per session (its blobs in the order appended), all sent together."""
+        logs: dict[str, list[bytes]] = {}
+        caps: dict[str, int] = {}
+        for session_id, blob, cap in batch:
+            logs.setdefault(session_id, []).append(blob)
+            caps[session_id] = cap
+        now = repr(time.time())
+        calls = [
+            ([self._record(sid), self._log(sid)], [now, self.timeout, caps[sid], frame(blobs)])
+            for sid, blobs in logs.items()
+        ]
+        with unavailable_on_error("append_log"):
+            # Asked in one turn, the calls go out together on the multiplexed connection.
+            for reply in await asyncio.gather(
+                *(APPEND_LOG(self.redis, keys, args) for keys, args in calls), return_exceptions=True
+            ):
+                if isinstance(reply, Exception):
+                    raise reply
+
+    async def read_log(self, session_id: str) -> list[bytes]:
+        await self._logs.flush()
+        with unavailable_on_error("read_log"):
+            found = await READ_LOG.binary(
+                self.redis,
+                [self._record(session_id), self._log(session_id), self._list(session_id, LEGACY_LOG)],
+                [repr(time.time()), self.timeout],
+            )
+        if not found:
+            return []
+        *legacy, log = found
+        return [*legacy, *unframe(log)]
+
+    async def flush(self) -> None:
+        await self._logs.flush()
 
     async def _read_if_live(self, session_id: str, read: Callable[[Pipeline], object]) -> Any:
         """Run ``read(pipe)`` in one MULTI with the liveness check; None if the session is gone."""
@@ -436,6 +574,7 @@ class RedisSessionStore(SessionStore):
             return False
 
     async def close(self) -> None:
+        await self._logs.flush()
         client, self._client = self._client, None
         if client is not None:
             await close_client(client)
@@ -444,5 +583,5 @@ class RedisSessionStore(SessionStore):
         """Delete this store's keys (and only them): tests."""
         prefix = glob_escape(self.prefix)
         with unavailable_on_error("reset"):
-            await delete_matching(self.redis, [f"{prefix}:[slixc]:*"])
+            await delete_matching(self.redis, [f"{prefix}:[slixct]:*"])
             await self.redis.delete(self._sessions, self._totals)
