@@ -11,11 +11,12 @@ compressed JSON) and read back as a JSON object:
 "response": excerpt, "response_headers": {name: masked value}, "marks": [fault kinds]}``
 
 Guarantees:
-- Recording costs one compression (a few µs) and one queued store write: in memory mode a
-  list append; in Redis mode a write-behind batch, written within one store round trip after
-  the exchange ends, shared by every exchange that ended meanwhile (one round trip per
-  event-loop turn, not one per request). A reader in the same process sees every exchange
-  recorded before it read; nothing at all happens with MCP_TRAFFIC_LOG=0.
+- Recording is write-behind: ``record`` queues the entry and returns. The entries of one
+  event-loop turn are compressed together right after it and handed to the store: in
+  memory mode a list append; in Redis mode one pipeline for all of them, so an entry is
+  written within one store round trip after its exchange ends, and under load many
+  exchanges share that round trip. A reader in the same process (``recent``) sees every
+  exchange recorded before it read. Nothing at all happens with MCP_TRAFFIC_LOG=0.
 - Bounded: at most MCP_TRAFFIC_LOG entries per session, each excerpt at most
   MCP_TRAFFIC_EXCERPT_BYTES bytes of UTF-8 (cut on a character boundary, marked with "…").
 - No credential is kept: header values are masked exactly as the printHeader tool masks
@@ -24,6 +25,8 @@ Guarantees:
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -31,13 +34,15 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 
 from mcp import traffic_codec
-from mcp.redact import redact_text
+from mcp.redact import describe_exception, redact_text
 from mcp.tools.debuginfo import shown_header
 
 if TYPE_CHECKING:
     from mcp.store import SessionStore
 
 ERAS = ("2025", "2026", "legacy")
+
+logger = logging.getLogger("mcp.traffic")
 ELLIPSIS = "…"
 
 
@@ -130,6 +135,40 @@ def make_entry(
     }
 
 
+class _Queue:
+    """Entries recorded during one event-loop turn, encoded together after it.
+
+    Encoding one entry alone costs several times what it costs in a run of entries (the
+    compressor's code and tables are cold after a request's work), and under load many
+    exchanges end in one turn: they share one warm run, off the requests' own path.
+    """
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[SessionStore, str, dict[str, Any], int]] = []
+        self.scheduled_on: asyncio.AbstractEventLoop | None = None
+
+    def add(self, store: SessionStore, session_id: str, entry: dict[str, Any], cap: int) -> None:
+        self.entries.append((store, session_id, entry, cap))
+        loop = asyncio.get_running_loop()
+        # A loop that ended with the call pending never runs it: this loop takes over.
+        if self.scheduled_on is not loop:
+            self.scheduled_on = loop
+            loop.call_soon(self.encode)
+
+    def encode(self) -> None:
+        """Hand every queued entry, encoded, to its store (in the order recorded)."""
+        self.scheduled_on = None
+        entries, self.entries = self.entries, []
+        for store, session_id, entry, cap in entries:
+            try:
+                store.append_log(session_id, traffic_codec.encode(entry, session_id), cap=cap)
+            except Exception as exc:
+                logger.warning("traffic not recorded: %s", describe_exception(exc))
+
+
+_queue = _Queue()
+
+
 async def record(store: SessionStore, session_id: str, entry: dict[str, Any]) -> None:
     """Append ``entry`` to the session's record (oldest dropped past MCP_TRAFFIC_LOG).
 
@@ -137,9 +176,8 @@ async def record(store: SessionStore, session_id: str, entry: dict[str, Any]) ->
     or the session is gone.
     """
     cap = settings.MCP_TRAFFIC_LOG
-    if cap <= 0:
-        return
-    store.append_log(session_id, traffic_codec.encode(entry, session_id), cap=cap)
+    if cap > 0:
+        _queue.add(store, session_id, entry, cap)
 
 
 async def recent(store: SessionStore, session_id: str) -> list[dict[str, Any]]:
@@ -147,5 +185,6 @@ async def recent(store: SessionStore, session_id: str) -> list[dict[str, Any]]:
 
     Stored entries that do not decode (an unknown format version) are left out.
     """
+    _queue.encode()  # read-your-writes: what this process recorded is in the log first
     entries = (traffic_codec.decode(blob, session_id) for blob in await store.read_log(session_id))
     return [entry for entry in entries if entry is not None]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 
@@ -124,3 +125,42 @@ async def test_a_stored_entry_that_does_not_decode_is_left_out(store, settings) 
     store.append_log(created.id, b"\x09written by a later release", cap=5)
     await traffic.record(store, created.id, ENTRIES[0])
     assert await traffic.recent(store, created.id) == [ENTRIES[0]]
+
+
+async def test_entries_recorded_in_one_turn_are_read_back_at_once(store, settings) -> None:
+    settings.MCP_TRAFFIC_LOG = 50
+    sessions = [
+        await store.create(
+            protocol_version="2025-11-25", client_info={}, client_capabilities={}, client_addr="127.0.0.1"
+        )
+        for _ in range(5)
+    ]
+    for n, stored in enumerate(ENTRIES * 3):
+        await traffic.record(store, sessions[n % 5].id, stored)
+    # Read without waiting: the reader sees what this process recorded before it read.
+    for n, session in enumerate(sessions):
+        assert await traffic.recent(store, session.id) == (ENTRIES * 3)[n::5]
+
+
+async def test_recorded_entries_reach_the_store_after_the_turn_without_a_reader(settings) -> None:
+    store = MemorySessionStore(timeout=60, cache=LocMemCache(f"codec-{uuid.uuid4().hex}", {}))
+    created = await store.create(
+        protocol_version="2025-11-25", client_info={}, client_capabilities={}, client_addr="127.0.0.1"
+    )
+    await traffic.record(store, created.id, ENTRIES[0])
+    await asyncio.sleep(0)
+    assert [traffic_codec.decode(blob, created.id) for blob in await store.read_log(created.id)] == [
+        ENTRIES[0]
+    ]
+
+
+async def test_an_entry_that_cannot_be_stored_is_logged_and_the_others_kept(
+    store, caplog: pytest.LogCaptureFixture
+) -> None:
+    created = await store.create(
+        protocol_version="2025-11-25", client_info={}, client_capabilities={}, client_addr="127.0.0.1"
+    )
+    await traffic.record(store, created.id, {"t": object()})
+    await traffic.record(store, created.id, ENTRIES[0])
+    assert await traffic.recent(store, created.id) == [ENTRIES[0]]
+    assert "traffic not recorded: " in caplog.text and "Traceback" not in caplog.text
