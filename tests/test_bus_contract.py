@@ -405,6 +405,23 @@ class TestRedisBus:
             with pytest.raises(StreamClosed):
                 await reader
 
+    async def test_a_reader_that_finds_a_backlog_already_subscribes_for_its_next_wait(
+        self, processes: tuple[RedisBus, RedisBus], raw: aioredis.Redis, sid: str
+    ) -> None:
+        a, b = processes
+        event = await b.publish(sid, OUTBOX, {"n": 1})
+        assert await a.read(sid, OUTBOX, 0, 5) == [event]
+        channel = f"{a.prefix}:bc:{sid}"
+        for _ in range(100):
+            if await raw.pubsub_numsub(channel) == [(channel, 1)]:
+                break
+            await asyncio.sleep(0.02)
+        assert await raw.pubsub_numsub(channel) == [(channel, 1)]
+        reader = asyncio.create_task(a.read(sid, OUTBOX, 1, 5))
+        await until_waiting(reader)
+        later = await b.publish(sid, OUTBOX, {"n": 2})
+        assert await asyncio.wait_for(reader, 2) == [later]
+
     async def test_session_keys_expire_and_drop_session_removes_them(
         self, processes: tuple[RedisBus, RedisBus], raw: aioredis.Redis, sid: str
     ) -> None:

@@ -213,7 +213,9 @@ class RedisBus(Bus):
         listener.acquire(session_id)
         try:
             if not listener.confirmed(session_id):
-                # Look before subscribing: a backlog (a resumed or answered stream) needs no wait.
+                # Subscribing starts beside the first look (a backlog is returned at once), so
+                # the stream's next wait finds the channel heard already.
+                listener.subscribe(session_id)
                 events = await self._look(session_id, stream, after, token, delivered)
                 if events:
                     return events

@@ -189,23 +189,31 @@ class Listener:
 
     # --- The subscription ---------------------------------------------------------------------
 
-    async def ready(self, session_id: str) -> None:
-        """Return once Redis confirmed that this process hears the session's channel.
-
-        The caller must hold the session (``acquire``). Raises what subscribing raised.
-        """
+    def subscribe(self, session_id: str) -> None:
+        """Start subscribing to the session's channel, unless it is heard or on its way (no
+        wait: a reader starts it beside its first look). The caller holds the session."""
         channel = self._channels.get(session_id)
         if channel is None:
             # Held across a stop(): start over, idle, so the linger rule cleans it up.
             channel = self._channels[session_id] = _Channel()
             channel.idle_since = time.monotonic()
+        if channel.confirmed.done() or (channel.subscribing is not None and not _failed(channel.subscribing)):
+            return
+        # A task of its own: a reader that times out must not cancel a shared SUBSCRIBE.
+        channel.subscribing = asyncio.get_running_loop().create_task(self._subscribe(session_id))
+        # Its failure reaches the readers awaiting it; unawaited, it is not an error.
+        channel.subscribing.add_done_callback(_retrieved)
+
+    async def ready(self, session_id: str) -> None:
+        """Return once Redis confirmed that this process hears the session's channel.
+
+        The caller must hold the session (``acquire``). Raises what subscribing raised.
+        """
+        self.subscribe(session_id)
+        channel = self._channels[session_id]
         if not channel.confirmed.done():
-            if channel.subscribing is None:
-                # A task of its own: a reader that times out must not cancel a shared SUBSCRIBE.
-                channel.subscribing = asyncio.get_running_loop().create_task(self._subscribe(session_id))
-                # Its failure reaches the readers awaiting it; unawaited, it is not an error.
-                channel.subscribing.add_done_callback(_retrieved)
             subscribing = channel.subscribing
+            assert subscribing is not None
             try:
                 await asyncio.shield(subscribing)
             except Exception:
@@ -330,6 +338,10 @@ class Listener:
         self._channels.clear()
         self._stray.clear()
         self._lock = None
+
+
+def _failed(task: asyncio.Task[None]) -> bool:
+    return task.done() and (task.cancelled() or task.exception() is not None)
 
 
 def _retrieved(task: asyncio.Task[None]) -> None:
