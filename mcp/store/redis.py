@@ -28,8 +28,9 @@ Guarantees, beyond those of ``SessionStore``:
 - Every key of a session expires ``timeout + expiry_margin`` seconds after its last touch,
   so Redis frees an abandoned session by itself even if no sweeper ever runs.
 - ``append_log`` is write-behind (``mcp.store.writebehind``): the logs appended during one
-  event-loop turn are written together (one multiplexed write, one round trip) after it; ``read_log`` in the
-  same process flushes first. A log appended to a session that is gone is a no-op.
+  event-loop turn are written together (one script call, one round trip) after it;
+  ``read_log`` in the same process flushes first. A log appended to a session that is gone
+  is a no-op.
 - ``get`` refuses a session idle past the timeout but leaves its removal to ``sweep``, so
   the sweeper reports every expired session (and its streams get dropped) exactly once,
   even with several sweepers running at once.
@@ -39,7 +40,6 @@ Guarantees, beyond those of ``SessionStore``:
 
 from __future__ import annotations
 
-import asyncio
 import math
 import secrets
 import time
@@ -148,29 +148,37 @@ return length
 """
 )
 
-# KEYS: record, log. ARGV: now, timeout, cap, frames to append. Returns the log's length.
-APPEND_LOG = Script(
+# KEYS: record, log, for each session. ARGV: now, timeout, then cap and frames to append
+# for each session (at ARGV[i + 2] and ARGV[i + 3] for its record at KEYS[i]). Returns the
+# number of live sessions appended to.
+APPEND_LOGS = Script(
     _LIVE
     + """
-if not live(KEYS[1]) then return 0 end
-local data = (redis.call('GET', KEYS[2]) or '') .. ARGV[4]
-local starts, pos, size = {}, 1, #data
-while pos <= size do
-  starts[#starts + 1] = pos
-  local length, scale, byte = 0, 1, 128
-  while byte >= 128 do
-    byte = string.byte(data, pos)
-    pos = pos + 1
-    length = length + (byte % 128) * scale
-    scale = scale * 128
+local appended = 0
+for i = 1, #KEYS, 2 do
+  local record, log = KEYS[i], KEYS[i + 1]
+  if live(record) then
+    local data = (redis.call('GET', log) or '') .. ARGV[i + 3]
+    local starts, pos, size = {}, 1, #data
+    while pos <= size do
+      starts[#starts + 1] = pos
+      local length, scale, byte = 0, 1, 128
+      while byte >= 128 do
+        byte = string.byte(data, pos)
+        pos = pos + 1
+        length = length + (byte % 128) * scale
+        scale = scale * 128
+      end
+      pos = pos + length
+    end
+    local cap = tonumber(ARGV[i + 2])
+    if #starts > cap then data = string.sub(data, starts[#starts - cap + 1]) end
+    local ttl = redis.call('PTTL', record)
+    if ttl > 0 then redis.call('SET', log, data, 'PX', ttl) else redis.call('SET', log, data) end
+    appended = appended + 1
   end
-  pos = pos + length
 end
-local cap = tonumber(ARGV[3])
-if #starts > cap then data = string.sub(data, starts[#starts - cap + 1]) end
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl > 0 then redis.call('SET', KEYS[2], data, 'PX', ttl) else redis.call('SET', KEYS[2], data) end
-return math.min(#starts, cap)
+return appended
 """
 )
 
@@ -408,24 +416,19 @@ class RedisSessionStore(SessionStore):
         self._logs.add((session_id, blob, max(1, cap)))
 
     async def _write_logs(self, batch: list[tuple[str, bytes, int]]) -> None:
-        """One APPEND_LOG per session (its blobs in the order appended), all sent together."""
+        """One script call for the whole batch: each session's blobs in the order appended."""
         logs: dict[str, list[bytes]] = {}
         caps: dict[str, int] = {}
         for session_id, blob, cap in batch:
             logs.setdefault(session_id, []).append(blob)
             caps[session_id] = cap
-        now = repr(time.time())
-        calls = [
-            ([self._record(sid), self._log(sid)], [now, self.timeout, caps[sid], frame(blobs)])
-            for sid, blobs in logs.items()
-        ]
+        keys: list[str] = []
+        args: list[Any] = [repr(time.time()), self.timeout]
+        for session_id, blobs in logs.items():
+            keys += [self._record(session_id), self._log(session_id)]
+            args += [caps[session_id], frame(blobs)]
         with unavailable_on_error("append_log"):
-            # Asked in one turn, the calls go out together on the multiplexed connection.
-            for reply in await asyncio.gather(
-                *(APPEND_LOG(self.redis, keys, args) for keys, args in calls), return_exceptions=True
-            ):
-                if isinstance(reply, Exception):
-                    raise reply
+            await APPEND_LOGS(self.redis, keys, args)
 
     async def read_log(self, session_id: str) -> list[bytes]:
         await self._logs.flush()
