@@ -24,10 +24,12 @@ from mcp.errors import (
 from mcp.faults import inject as faults
 from mcp.pagination import paginate
 from mcp.protocol import LOG_LEVELS, negotiate
+from mcp.store import LimitReached, Limits
 from mcp.tools import Tool, ToolError, ToolResult, get_registry, text
 
 if TYPE_CHECKING:
     from mcp.context import Context
+    from mcp.store import Session
 
 logger = logging.getLogger("mcp.handlers")
 
@@ -130,32 +132,37 @@ def initialize_result(version: str) -> dict[str, Any]:
 async def initialize(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     """Negotiate a version and create the session (``ctx.session`` is set afterwards)."""
     version, client_info, client_capabilities = handshake(params)
-    await check_session_limits(ctx)
-    ctx.session = await ctx.store.create(
-        protocol_version=version,
-        client_info=client_info,
-        client_capabilities=client_capabilities,
-        principal=ctx.request.principal,
-        client_addr=ctx.request.client_addr,
+    ctx.session = await create_record(
+        ctx, protocol_version=version, client_info=client_info, client_capabilities=client_capabilities
     )
     logger.info("session %s… created for %s", ctx.session.id[:8], ctx.session.client_name)
     return initialize_result(version)
 
 
-async def check_session_limits(ctx: Context) -> None:
-    """503 when the store holds MCP_MAX_SESSIONS, or the caller MCP_MAX_SESSIONS_PER_CLIENT
-    (sessions and state handles alike)."""
-    active, mine = await ctx.store.occupancy(ctx.request.principal or ctx.request.client_addr)
-    if active >= settings.MCP_MAX_SESSIONS:
-        raise ServiceUnavailable(
-            f"Service Unavailable: the server holds its maximum of {settings.MCP_MAX_SESSIONS} sessions"
+async def create_record(
+    ctx: Context, *, protocol_version: str, client_info: dict[str, Any], client_capabilities: dict[str, Any]
+) -> Session:
+    """A new session, state handle or task record for the caller; 503 when the store holds
+    MCP_MAX_SESSIONS records, or the caller MCP_MAX_SESSIONS_PER_CLIENT (sessions and state
+    handles alike), checked in the same atomic step as the creation."""
+    try:
+        return await ctx.store.create(
+            protocol_version=protocol_version,
+            client_info=client_info,
+            client_capabilities=client_capabilities,
+            principal=ctx.request.principal,
+            client_addr=ctx.request.client_addr,
+            limits=Limits(settings.MCP_MAX_SESSIONS, settings.MCP_MAX_SESSIONS_PER_CLIENT),
         )
-    if mine >= settings.MCP_MAX_SESSIONS_PER_CLIENT:
+    except LimitReached as exc:
+        if exc.scope == "total":
+            raise ServiceUnavailable(
+                f"Service Unavailable: the server holds its maximum of {exc.limit} sessions"
+            ) from None
         raise ServiceUnavailable(
             "Service Unavailable: this client holds its maximum of "
-            f"{settings.MCP_MAX_SESSIONS_PER_CLIENT} sessions (MCP_MAX_SESSIONS_PER_CLIENT); "
-            "DELETE unused ones"
-        )
+            f"{exc.limit} sessions (MCP_MAX_SESSIONS_PER_CLIENT); DELETE unused ones"
+        ) from None
 
 
 async def reinitialize(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:

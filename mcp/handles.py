@@ -59,15 +59,13 @@ async def scope(ctx: Context) -> Session | None:
     """The request's state scope: its session or bound handle, else (stateless) a new handle."""
     if ctx.session is not None or not ctx.stateless or ctx.modern is None:
         return ctx.session
-    from mcp.handlers import check_session_limits
+    from mcp.handlers import create_record
 
-    await check_session_limits(ctx)
-    ctx.session = await ctx.store.create(
+    ctx.session = await create_record(
+        ctx,
         protocol_version=settings.MODERN_PROTOCOL_VERSION,
         client_info=ctx.modern.client_info,
         client_capabilities=ctx.modern.capabilities,
-        principal=ctx.request.principal,
-        client_addr=ctx.request.client_addr,
     )
     ctx.minted_handle = ctx.session.id
     return ctx.session

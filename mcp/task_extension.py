@@ -101,13 +101,11 @@ async def call_tool(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 async def start(ctx: Context, tool: Tool, params: dict[str, Any], answers: dict[str, Any]) -> dict[str, Any]:
     """Create the task durably, start the tool in the background, answer CreateTaskResult."""
     assert ctx.modern is not None
-    await handlers.check_session_limits(ctx)
-    record = await ctx.store.create(
+    record = await handlers.create_record(
+        ctx,
         protocol_version=settings.MODERN_PROTOCOL_VERSION,
         client_info=ctx.modern.client_info,
         client_capabilities=ctx.modern.capabilities,
-        principal=ctx.request.principal,
-        client_addr=ctx.request.client_addr,
     )
     now = _iso(time.time())
     state = {"status": "working", "createdAt": now, "lastUpdatedAt": now, "tool": tool.name}

@@ -11,7 +11,7 @@ import redis.asyncio as aioredis
 from django.core.cache.backends.locmem import LocMemCache
 
 import mcp.store.redis as redis_store
-from mcp.store.base import Session, SessionStore, StoreStats, StoreUnavailable
+from mcp.store.base import LimitReached, Limits, Session, SessionStore, StoreStats, StoreUnavailable
 from mcp.store.memory import MemorySessionStore
 from mcp.store.redis import RedisSessionStore
 from tests.redis_server import RedisServer, free_port, own_redis, redis_url  # noqa: F401
@@ -335,6 +335,29 @@ class TestSessionStoreContract:
         await store.delete(first.id)
         assert await store.occupancy("10.0.0.1") == (2, 1)
         assert await store.occupancy("nobody") == ((await store.stats()).active, 0)
+
+    async def test_limits_refuse_records_past_them(self, store: SessionStore) -> None:
+        limits = Limits(total=3, per_client=2)
+        await new_session(store, client_addr="10.0.0.1", limits=limits)
+        await new_session(store, client_addr="10.0.0.1", limits=limits)
+        with pytest.raises(LimitReached) as refused:
+            await new_session(store, client_addr="10.0.0.1", limits=limits)
+        assert (refused.value.scope, refused.value.limit) == ("client", 2)
+        await new_session(store, client_addr="10.0.0.2", limits=limits)
+        with pytest.raises(LimitReached) as refused:
+            await new_session(store, client_addr="10.0.0.3", limits=limits)
+        assert (refused.value.scope, refused.value.limit) == ("total", 3)
+        assert (await store.stats()).active == 3
+        await new_session(store, client_addr="10.0.0.3")  # no limits given: none applied
+
+    async def test_concurrent_creations_never_overshoot_a_limit(self, store: SessionStore) -> None:
+        outcomes = await asyncio.gather(
+            *(new_session(store, client_addr="10.0.0.9", limits=Limits(per_client=5)) for _ in range(40)),
+            return_exceptions=True,
+        )
+        assert sum(isinstance(o, Session) for o in outcomes) == 5
+        assert all(isinstance(o, Session | LimitReached) for o in outcomes)
+        assert await store.count_for_client("10.0.0.9") == 5
 
     async def test_hundreds_of_concurrent_calls_all_succeed(self, store: SessionStore) -> None:
         # More calls in flight than a Redis client keeps connections: they wait, none fails.

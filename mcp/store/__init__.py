@@ -10,9 +10,9 @@ from functools import cache
 from django.conf import settings
 from django.core.cache import caches
 
-from mcp.store.base import Session, SessionStore, StoreStats, StoreUnavailable
+from mcp.store.base import LimitReached, Limits, Session, SessionStore, StoreStats, StoreUnavailable
 
-__all__ = ["Session", "SessionStore", "StoreStats", "StoreUnavailable", "get_store"]
+__all__ = ["LimitReached", "Limits", "Session", "SessionStore", "StoreStats", "StoreUnavailable", "get_store"]
 
 
 @cache

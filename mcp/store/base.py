@@ -124,6 +124,29 @@ class StoreUnavailable(Exception):
     """The backing store could not be reached; the request fails with 503, nothing is lost."""
 
 
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """How many live records (sessions, state handles, tasks) ``create`` allows: in all, and
+    per client (principal, else address). 0 means no limit."""
+
+    total: int = 0
+    per_client: int = 0
+
+
+class LimitReached(Exception):
+    """``create`` refused a record: the store (``scope`` "total") or the client ("client")
+    already holds ``limit``. Checked and added in one atomic step, so concurrent creations on
+    any number of processes never overshoot."""
+
+    def __init__(self, scope: str, limit: int) -> None:
+        super().__init__(f"{scope} limit of {limit} reached")
+        self.scope = scope
+        self.limit = limit
+
+
+NO_LIMITS = Limits()
+
+
 class SessionStore:
     """Owns session policy over a handful of backend primitives (see module docstring)."""
 
@@ -148,7 +171,9 @@ class SessionStore:
         client_capabilities: dict[str, Any],
         principal: str | None = None,
         client_addr: str = "",
+        limits: Limits | None = None,
     ) -> Session:
+        """A new record with a fresh id; ``LimitReached`` when ``limits`` forbid it."""
         now = time.time()
         for _ in range(8):
             session = Session(
@@ -161,14 +186,15 @@ class SessionStore:
                 principal=principal,
                 client_addr=client_addr,
             )
-            if await self._add(session):
+            if await self._add(session, limits or NO_LIMITS):
                 return session
         raise StoreUnavailable("could not store a new session (is the store reachable?)")
 
     # Methods that backends must implement. ------------------------------------------------
 
-    async def _add(self, session: Session) -> bool:
-        """Store ``session`` unless its id exists; return whether it was stored."""
+    async def _add(self, session: Session, limits: Limits) -> bool:
+        """Store ``session`` unless its id exists (False) or ``limits`` forbid it
+        (``LimitReached``), in one atomic step; True when stored."""
         raise NotImplementedError("subclasses of SessionStore must provide _add()")
 
     async def get(self, session_id: str, *, touch: bool = True) -> Session | None:

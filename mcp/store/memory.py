@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 from django.core.cache.backends.locmem import LocMemCache
 
-from mcp.store.base import UPDATABLE, Session, SessionStore, StoreStats
+from mcp.store.base import UPDATABLE, LimitReached, Limits, Session, SessionStore, StoreStats
 
 
 def _cap(items: list[bytes], cap: int) -> None:
@@ -96,9 +96,13 @@ class MemorySessionStore(SessionStore):
             return None
         return entry
 
-    async def _add(self, session: Session) -> bool:
+    async def _add(self, session: Session, limits: Limits) -> bool:
         if session.id in self._activity:
             return False
+        if limits.total and len(self._activity) >= limits.total:
+            raise LimitReached("total", limits.total)
+        if limits.per_client and len(self._by_client.get(session.client_key, ())) >= limits.per_client:
+            raise LimitReached("client", limits.per_client)
         self._cache.set(self._record_key(session.id), session.to_record(), None)
         self._activity[session.id] = [session.last_activity, 0]
         self._client_of[session.id] = session.client_key

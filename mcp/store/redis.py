@@ -51,7 +51,7 @@ import redis.asyncio as aioredis
 from redis.asyncio.client import Pipeline
 
 from mcp.redis_client import Script, close_client, connect, delete_matching, glob_escape, unavailable_on_error
-from mcp.store.base import UPDATABLE, Session, SessionStore, StoreStats
+from mcp.store.base import UPDATABLE, LimitReached, Limits, Session, SessionStore, StoreStats
 from mcp.store.writebehind import WriteBehind
 
 STATE = "st:"
@@ -91,10 +91,14 @@ local function drop(prefix, sid)
 end
 """
 
-# KEYS: record, sessions, totals, client's sessions. ARGV: id, score, ttl ms, field, value, ...
+# KEYS: record, sessions, totals, client's sessions. ARGV: id, score, ttl ms, limit in all,
+# limit per client (0: none), live cutoff, field, value, ... Returns 1, 0 (id taken), -1/-2 (limit).
 ADD = Script("""
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+local total, per_client = tonumber(ARGV[4]), tonumber(ARGV[5])
+if total > 0 and redis.call('ZCOUNT', KEYS[2], ARGV[6], '+inf') >= total then return -1 end
+if per_client > 0 and redis.call('ZCARD', KEYS[4]) >= per_client then return -2 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 7))
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])
 redis.call('PEXPIRE', KEYS[4], ARGV[3])
@@ -331,7 +335,7 @@ class RedisSessionStore(SessionStore):
             record["client_addr"] = record.get("owner") or ""
         return Session.from_record(session_id, record, float(record["last_activity"]))
 
-    async def _add(self, session: Session) -> bool:
+    async def _add(self, session: Session, limits: Limits) -> bool:
         pairs: list[str] = [
             "last_activity",
             repr(session.last_activity),
@@ -355,9 +359,21 @@ class RedisSessionStore(SessionStore):
                     self._totals,
                     self._client_sessions(session.client_key),
                 ],
-                [session.id, repr(session.last_activity), self.ttl_ms, *pairs],
+                [
+                    session.id,
+                    repr(session.last_activity),
+                    self.ttl_ms,
+                    limits.total,
+                    limits.per_client,
+                    repr(time.time() - self.timeout),
+                    *pairs,
+                ],
             )
-        return bool(added)
+        if added == -1:
+            raise LimitReached("total", limits.total)
+        if added == -2:
+            raise LimitReached("client", limits.per_client)
+        return added == 1
 
     async def get(self, session_id: str, *, touch: bool = True) -> Session | None:
         now = time.time()
