@@ -325,17 +325,6 @@ class TestSessionStoreContract:
         assert await store.count_for_client("10.0.0.1") == 0
         assert await store.count_for_client("alice") == 0
 
-    async def test_occupancy_is_live_sessions_and_the_clients_own(self, store: SessionStore) -> None:
-        assert await store.occupancy("10.0.0.1") == (0, 0)
-        first = await new_session(store, client_addr="10.0.0.1")
-        await new_session(store, client_addr="10.0.0.1")
-        await new_session(store, client_addr="10.0.0.2", principal="alice")
-        assert await store.occupancy("10.0.0.1") == (3, 2)
-        assert await store.occupancy("alice") == (3, 1)
-        await store.delete(first.id)
-        assert await store.occupancy("10.0.0.1") == (2, 1)
-        assert await store.occupancy("nobody") == ((await store.stats()).active, 0)
-
     async def test_limits_refuse_records_past_them(self, store: SessionStore) -> None:
         limits = Limits(total=3, per_client=2)
         await new_session(store, client_addr="10.0.0.1", limits=limits)

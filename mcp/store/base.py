@@ -283,14 +283,6 @@ class SessionStore:
         """
         raise NotImplementedError("subclasses of SessionStore must provide shared_secret()")
 
-    async def occupancy(self, client: str) -> tuple[int, int]:
-        """(live sessions, sessions of ``client``): what the session limits compare against.
-
-        The same numbers as ``stats().active`` and ``count_for_client``; a backend with round
-        trips answers both in one.
-        """
-        return (await self.stats()).active, await self.count_for_client(client)
-
     async def sweep(self) -> list[str]:
         """Delete every session idle past the timeout; return their ids."""
         raise NotImplementedError("subclasses of SessionStore must provide sweep()")

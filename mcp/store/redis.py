@@ -565,15 +565,6 @@ class RedisSessionStore(SessionStore):
         with unavailable_on_error("count_for_client"):
             return int(await self.redis.zcard(self._client_sessions(client)))
 
-    async def occupancy(self, client: str) -> tuple[int, int]:
-        cutoff = time.time() - self.timeout
-        with unavailable_on_error("occupancy"):
-            async with self.redis.pipeline(transaction=False) as pipe:
-                pipe.zcount(self._sessions, cutoff, "+inf")
-                pipe.zcard(self._client_sessions(client))
-                active, mine = await pipe.execute()
-        return int(active), int(mine)
-
     async def sweep(self) -> list[str]:
         cutoff = time.time() - self.timeout
         gone: list[str] = []
