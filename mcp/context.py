@@ -100,6 +100,8 @@ class Context:
         self.inputs: Inputs | None = None
         # A state handle minted during this request (mcp.handles), to be shown to the client.
         self.minted_handle: str | None = None
+        # Why no handle could be minted for this stateless call (the caller's limit), if so.
+        self.unminted: str | None = None
 
     @property
     def stateless(self) -> bool:

@@ -139,12 +139,17 @@ async def initialize(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     return initialize_result(version)
 
 
+def session_limits() -> Limits:
+    """MCP_MAX_SESSIONS and MCP_MAX_SESSIONS_PER_CLIENT, which sessions, state handles and
+    stateless tasks count against alike."""
+    return Limits(settings.MCP_MAX_SESSIONS, settings.MCP_MAX_SESSIONS_PER_CLIENT)
+
+
 async def create_record(
     ctx: Context, *, protocol_version: str, client_info: dict[str, Any], client_capabilities: dict[str, Any]
 ) -> Session:
-    """A new session, state handle or task record for the caller; 503 when the store holds
-    MCP_MAX_SESSIONS records, or the caller MCP_MAX_SESSIONS_PER_CLIENT (sessions and state
-    handles alike), checked in the same atomic step as the creation."""
+    """A new session or task record for the caller; 503 at the session limits (checked in the
+    same atomic step as the creation)."""
     try:
         return await ctx.store.create(
             protocol_version=protocol_version,
@@ -152,17 +157,11 @@ async def create_record(
             client_capabilities=client_capabilities,
             principal=ctx.request.principal,
             client_addr=ctx.request.client_addr,
-            limits=Limits(settings.MCP_MAX_SESSIONS, settings.MCP_MAX_SESSIONS_PER_CLIENT),
+            limits=session_limits(),
         )
     except LimitReached as exc:
-        if exc.scope == "total":
-            raise ServiceUnavailable(
-                f"Service Unavailable: the server holds its maximum of {exc.limit} sessions"
-            ) from None
-        raise ServiceUnavailable(
-            "Service Unavailable: this client holds its maximum of "
-            f"{exc.limit} sessions (MCP_MAX_SESSIONS_PER_CLIENT); DELETE unused ones"
-        ) from None
+        advice = "; DELETE unused ones" if exc.scope == "client" else ""
+        raise ServiceUnavailable(f"Service Unavailable: {exc.describe()}{advice}") from None
 
 
 async def reinitialize(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:

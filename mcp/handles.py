@@ -18,6 +18,7 @@ from django.conf import settings
 from mcp import sessions
 from mcp.errors import SessionNotFound
 from mcp.protocol import valid_session_id
+from mcp.store import LimitReached
 from mcp.tools.registry import ToolError
 
 if TYPE_CHECKING:
@@ -59,20 +60,31 @@ async def scope(ctx: Context) -> Session | None:
     """The request's state scope: its session or bound handle, else (stateless) a new handle."""
     if ctx.session is not None or not ctx.stateless or ctx.modern is None:
         return ctx.session
-    from mcp.handlers import create_record
+    from mcp.handlers import session_limits
 
-    ctx.session = await create_record(
-        ctx,
-        protocol_version=settings.MODERN_PROTOCOL_VERSION,
-        client_info=ctx.modern.client_info,
-        client_capabilities=ctx.modern.capabilities,
-    )
+    try:
+        ctx.session = await ctx.store.create(
+            protocol_version=settings.MODERN_PROTOCOL_VERSION,
+            client_info=ctx.modern.client_info,
+            client_capabilities=ctx.modern.capabilities,
+            principal=ctx.request.principal,
+            client_addr=ctx.request.client_addr,
+            limits=session_limits(),
+        )
+    except LimitReached as exc:
+        # Best effort: a client that keeps calling without `handle` (a load test) reaches its
+        # limit of records; its calls go on answering, without state, rather than fail.
+        ctx.unminted = f"No state handle: {exc.describe()}; this call kept no state"
+        return None
     ctx.minted_handle = ctx.session.id
     return ctx.session
 
 
 def note(ctx: Context) -> dict[str, Any] | None:
-    """The text block that tells a stateless client the handle minted for this call."""
+    """The text block that tells a stateless client the handle minted for this call (or why
+    none could be)."""
+    if ctx.unminted is not None:
+        return {"type": "text", "text": ctx.unminted}
     if ctx.minted_handle is None:
         return None
     return {

@@ -166,6 +166,23 @@ async def test_echo_mints_a_handle_that_replay_reads(http):
     assert replay["content"][0]["text"].endswith("second")
 
 
+async def test_calls_past_the_clients_limit_answer_without_a_handle_instead_of_failing(http, settings):
+    # A load test of stateless echo mints a handle per call: at the limit it must go on working.
+    settings.MCP_MAX_SESSIONS_PER_CLIENT = 2
+    for _ in range(2):
+        minted = modern_result(await call(http, "echo", {"message": "x"}), "tools/call")
+        assert any(block["text"].startswith("State handle: ") for block in minted["content"])
+    response = await call(http, "echo", {"message": "past the limit"})
+    assert response.status_code == 200
+    texts = [block["text"] for block in modern_result(response, "tools/call")["content"]]
+    assert texts[0] == "past the limit"
+    assert texts[1].startswith("No state handle:") and "MCP_MAX_SESSIONS_PER_CLIENT" in texts[1]
+    # A handle it already holds still works.
+    held = _handle_of(minted["content"][0]["text"])
+    replay = modern_result(await call(http, "replayLastEcho", {"handle": held}), "tools/call")
+    assert replay["content"][0]["text"].endswith("x")
+
+
 async def test_replay_without_a_handle_or_with_an_unknown_one_is_a_tool_error(http):
     for arguments in ({}, {"handle": "0" * 32}, {"handle": "not a handle!"}):
         result = modern_result(await call(http, "replayLastEcho", arguments), "tools/call")

@@ -143,6 +143,12 @@ class LimitReached(Exception):
         self.scope = scope
         self.limit = limit
 
+    def describe(self) -> str:
+        """What is full, in the words of the setting that sets it."""
+        if self.scope == "total":
+            return f"the server holds its maximum of {self.limit} sessions"
+        return f"this client holds its maximum of {self.limit} sessions (MCP_MAX_SESSIONS_PER_CLIENT)"
+
 
 NO_LIMITS = Limits()
 
