@@ -11,6 +11,8 @@ class McpConfig(AppConfig):
     def ready(self) -> None:
         # Load the enabled toolsets now: an unknown name in MCP_TOOLSETS stops start-up with
         # one line naming the variable, instead of failing every request later.
+        from mcp.ops.logs import lean_records
         from mcp.tools import get_registry
 
         get_registry()
+        lean_records()

@@ -39,6 +39,16 @@ def new_request_id() -> str:
     return f"{_process_prefix}{next(_request_counter) & 0xFFFFFF:06x}"
 
 
+def lean_records() -> None:
+    """Log records without the caller's file and line, the thread, process and
+    multiprocessing names (the logging module's documented optimisations): no format here
+    shows them, and every request makes a record (the access line), every session another."""
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
+
+
 def short_id(session_id: str | None) -> str:
     """The first 8 characters: enough to tell sessions apart, useless to hijack one."""
     if not session_id:
