@@ -40,13 +40,12 @@ def new_request_id() -> str:
 
 
 def lean_records() -> None:
-    """Log records without the caller's file and line, the thread, process and
-    multiprocessing names (the logging module's documented optimisations): no format here
-    shows them, and every request makes a record (the access line), every session another."""
+    """Log records without the caller's file, line and function (the logging module's
+    documented optimisation): no format here shows them, and every request makes a record
+    (the access line), every session another. A host's format that does show them (a
+    gunicorn ``--log-config``) prints placeholders, never fails. The thread and process
+    fields stay: gunicorn's own format prints ``%(process)d``."""
     logging._srcfile = None
-    logging.logThreads = False
-    logging.logProcesses = False
-    logging.logMultiprocessing = False
 
 
 def short_id(session_id: str | None) -> str:
