@@ -139,25 +139,32 @@ async def initialize(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     return initialize_result(version)
 
 
-def session_limits() -> Limits:
-    """MCP_MAX_SESSIONS and MCP_MAX_SESSIONS_PER_CLIENT, which sessions, state handles and
-    stateless tasks count against alike."""
-    return Limits(settings.MCP_MAX_SESSIONS, settings.MCP_MAX_SESSIONS_PER_CLIENT)
+async def new_record(
+    ctx: Context, *, protocol_version: str, client_info: dict[str, Any], client_capabilities: dict[str, Any]
+) -> Session:
+    """A new session, state handle or task record for the caller; ``LimitReached`` when the
+    store holds MCP_MAX_SESSIONS records, or the caller MCP_MAX_SESSIONS_PER_CLIENT (sessions,
+    state handles and stateless tasks count alike), checked in the same atomic step."""
+    return await ctx.store.create(
+        protocol_version=protocol_version,
+        client_info=client_info,
+        client_capabilities=client_capabilities,
+        principal=ctx.request.principal,
+        client_addr=ctx.request.client_addr,
+        limits=Limits(settings.MCP_MAX_SESSIONS, settings.MCP_MAX_SESSIONS_PER_CLIENT),
+    )
 
 
 async def create_record(
     ctx: Context, *, protocol_version: str, client_info: dict[str, Any], client_capabilities: dict[str, Any]
 ) -> Session:
-    """A new session or task record for the caller; 503 at the session limits (checked in the
-    same atomic step as the creation)."""
+    """``new_record``, answered 503 at the limits."""
     try:
-        return await ctx.store.create(
+        return await new_record(
+            ctx,
             protocol_version=protocol_version,
             client_info=client_info,
             client_capabilities=client_capabilities,
-            principal=ctx.request.principal,
-            client_addr=ctx.request.client_addr,
-            limits=session_limits(),
         )
     except LimitReached as exc:
         advice = "; DELETE unused ones" if exc.scope == "client" else ""

@@ -60,16 +60,14 @@ async def scope(ctx: Context) -> Session | None:
     """The request's state scope: its session or bound handle, else (stateless) a new handle."""
     if ctx.session is not None or not ctx.stateless or ctx.modern is None:
         return ctx.session
-    from mcp.handlers import session_limits
+    from mcp.handlers import new_record
 
     try:
-        ctx.session = await ctx.store.create(
+        ctx.session = await new_record(
+            ctx,
             protocol_version=settings.MODERN_PROTOCOL_VERSION,
             client_info=ctx.modern.client_info,
             client_capabilities=ctx.modern.capabilities,
-            principal=ctx.request.principal,
-            client_addr=ctx.request.client_addr,
-            limits=session_limits(),
         )
     except LimitReached as exc:
         # Best effort: a client that keeps calling without `handle` (a load test) reaches its
