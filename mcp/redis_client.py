@@ -18,7 +18,7 @@ import hashlib
 import re
 import weakref
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -222,29 +222,25 @@ class Script:
 
     async def __call__(self, client: aioredis.Redis, keys: Sequence[str], args: Sequence[Any]) -> Any:
         lane = multiplexer(client)
+        command = ("EVALSHA", self.sha, len(keys), *keys, *args)
         try:
-            return await self._run(lane, client, keys, args)
+            return await self._loaded(client, lambda: lane.execute(*command))
         except (RedisConnectionError, OSError):
-            return await self._run(lane, client, keys, args)
-
-    async def _run(
-        self, lane: Multiplexer, client: aioredis.Redis, keys: Sequence[str], args: Sequence[Any]
-    ) -> Any:
-        try:
-            return await lane.execute("EVALSHA", self.sha, len(keys), *keys, *args)
-        except NoScriptError:
-            await client.script_load(self.source)
-            return await lane.execute("EVALSHA", self.sha, len(keys), *keys, *args)
+            return await self._loaded(client, lambda: lane.execute(*command))
 
     async def binary(self, client: aioredis.Redis, keys: Sequence[str], args: Sequence[Any]) -> Any:
         """Run on a pooled connection with the reply's strings left as bytes (binary data,
         which the multiplexed connection would decode as text)."""
         command = ("EVALSHA", self.sha, len(keys), *keys, *args)
+        return await self._loaded(client, lambda: client.execute_command(*command, **{NEVER_DECODE: True}))
+
+    async def _loaded(self, client: aioredis.Redis, run: Callable[[], Awaitable[Any]]) -> Any:
+        """``run()``, again after loading the script if this server does not know it yet."""
         try:
-            return await client.execute_command(*command, **{NEVER_DECODE: True})
+            return await run()
         except NoScriptError:
             await client.script_load(self.source)
-            return await client.execute_command(*command, **{NEVER_DECODE: True})
+            return await run()
 
 
 def glob_escape(text: str) -> str:
