@@ -21,8 +21,7 @@ from django.conf import settings
 
 from mcp.redact import redact_text
 
-ACCESS_LOGGER = "mcp.access"
-access_logger = logging.getLogger(ACCESS_LOGGER)
+access_logger = logging.getLogger("mcp.access")
 PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 # LogRecord attributes that are not extra fields.
@@ -102,8 +101,8 @@ def log_access(
     session: str | None = None,
 ) -> None:
     """One line on ``mcp.access``, composed here of facts that hold no credential (the path is
-    masked like any text), so the redacting filter lets it through untouched; the record is
-    made directly (no caller lookup) and carries the fields as extras only for LOG_FORMAT=json.
+    masked like any text), so the redacting filter lets it through untouched; the record
+    carries the fields as extras only for LOG_FORMAT=json (the plain format does not show them).
     """
     if not access_logger.isEnabledFor(logging.INFO):
         return
@@ -124,8 +123,7 @@ def log_access(
             "client": client,
             **({"session": shown} if shown else {}),
         }
-    record = access_logger.makeRecord(ACCESS_LOGGER, logging.INFO, "", 0, message, None, None, extra=extra)
-    access_logger.handle(record)
+    access_logger.info(message, extra=extra)
 
 
 def uvicorn_log_config() -> dict[str, Any]:
@@ -133,8 +131,6 @@ def uvicorn_log_config() -> dict[str, Any]:
 
     Its access log stays quiet: the application writes one line per request itself.
     """
-    from django.conf import settings
-
     formatter = settings.LOG_FORMAT
     return {
         "version": 1,
