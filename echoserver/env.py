@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -154,21 +154,24 @@ def env_networks(name: str) -> list[str]:
     return items
 
 
+def _http_url(value: str) -> SplitResult | None:
+    """The parts of an http(s) URL with a host (and a valid port, if any); None otherwise."""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (a malformed port raises)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return parts
+
+
 def check_origin(name: str, origin: str) -> str:
     """``origin`` if it is ``*`` or ``scheme://host[:port]`` (http or https), else stop."""
     if origin == "*":
         return origin
-    try:
-        parts = urlsplit(origin)
-        parts.port  # noqa: B018 (a malformed port raises)
-    except ValueError:
-        parts = None
-    if (
-        parts is None
-        or parts.scheme not in ("http", "https")
-        or not parts.hostname
-        or parts.path not in ("", "/")
-    ):
+    parts = _http_url(origin)
+    if parts is None or parts.path not in ("", "/"):
         raise ImproperlyConfigured(f"{name}: {origin!r} is not an origin (like https://app.example.com) or *")
     return origin
 
@@ -178,12 +181,7 @@ def env_http_url(name: str) -> str:
     value = _raw(name)
     if value is None:
         return ""
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018 (a malformed port raises)
-    except ValueError:
-        parts = None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+    if _http_url(value) is None:
         raise ImproperlyConfigured(f"{name} must be an http(s) URL with a host, not {value!r}")
     return value
 
