@@ -86,6 +86,12 @@ def exchange(http: httpx.Client, client_id: str, code: str, pkce: Pkce, **extra:
     return http.post("/oauth/token", data={k: v for k, v in data.items() if v is not None})
 
 
+def refresh(http: httpx.Client, client_id: str, refresh_token: str, **extra: str) -> httpx.Response:
+    """The refresh_token grant (``extra``: client_secret for a confidential client)."""
+    data = {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": client_id, **extra}
+    return http.post("/oauth/token", data=data)
+
+
 def tokens_for(http: httpx.Client, subject: str = "alice", **register_extra: Any) -> dict[str, Any]:
     """Register, authorize (automatic consent) as ``subject``, exchange: the token response."""
     client = register(http, **register_extra)

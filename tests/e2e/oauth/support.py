@@ -31,6 +31,7 @@ from tests.e2e.oauth_flow import (
     exchange,
     mcp_post,
     redirect_params,
+    refresh,
     register,
     run_sdk,
 )
@@ -147,14 +148,8 @@ def check_no_secret_in_log(auth_server: LiveServer, http: httpx.Client) -> None:
     pkce = Pkce()
     code = redirect_params(authorize(http, client["client_id"], pkce))["code"]
     token = exchange(http, client["client_id"], code, pkce, client_secret=client["client_secret"]).json()
-    refreshed = http.post(
-        "/oauth/token",
-        data={
-            "grant_type": "refresh_token",
-            "refresh_token": token["refresh_token"],
-            "client_id": client["client_id"],
-            "client_secret": client["client_secret"],
-        },
+    refreshed = refresh(
+        http, client["client_id"], token["refresh_token"], client_secret=client["client_secret"]
     ).json()
     mcp_post(http, refreshed["access_token"] + "x", INITIALIZE)  # refused: its text must not be logged either
     SEEN_SECRETS.update(

@@ -35,6 +35,7 @@ from tests.e2e.oauth_flow import (
     exchange,
     mcp_post,
     redirect_params,
+    refresh,
     register,
     tokens_for,
 )
@@ -102,14 +103,7 @@ def test_sdk_client_runs_the_whole_flow_then_refreshes(auth_server, http, interp
     assert grants[0] == "authorization_code" and "refresh_token" in grants[1:], grants
     # The refreshed token rotated the refresh token: the first one is spent.
     assert outcome["issued"][0]["refresh_token"] != outcome["issued"][-1]["refresh_token"]
-    spent = http.post(
-        "/oauth/token",
-        data={
-            "grant_type": "refresh_token",
-            "refresh_token": outcome["issued"][0]["refresh_token"],
-            "client_id": outcome["clientId"],
-        },
-    )
+    spent = refresh(http, outcome["clientId"], outcome["issued"][0]["refresh_token"])
     assert spent.status_code == 400 and spent.json()["error"] == "invalid_grant"
     # The session belongs to the subject: another subject's valid token cannot use it.
     other = tokens_for(http, subject="mallory")

@@ -35,6 +35,7 @@ from tests.e2e.oauth_flow import (
     exchange,
     mcp_post,
     redirect_params,
+    refresh,
     register,
     tokens_for,
 )
@@ -404,15 +405,8 @@ def test_admin_lists_clients_grants_tokens_masked_and_revokes_at_once(auth_serve
     assert action.status_code == 302
     after = mcp_post(http, token["access_token"], call_tool("echo", {"message": "x"}), session)
     assert after.status_code == 401 and "revoked" in after.headers["www-authenticate"]
-    refresh = http.post(
-        "/oauth/token",
-        data={
-            "grant_type": "refresh_token",
-            "refresh_token": token["refresh_token"],
-            "client_id": token["client_id"],
-        },
-    )
-    assert refresh.status_code == 400
+    refused = refresh(http, token["client_id"], token["refresh_token"])
+    assert refused.status_code == 400
     for path in ("/admin/oauth/client/", "/admin/oauth/authorizationcode/", "/admin/oauth/token/"):
         page = http.get(path)
         assert page.status_code == 200, path
