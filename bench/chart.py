@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from html import escape
 
-from bench import report
+from bench.measures import MAIN_FIELD, WORKERS, median, ratio
 
 WIDTH, LABEL, ROW, BAR, TOP = 860, 300, 34, 12, 56
 COLOURS = {"S1": "#2b6cb0", "S3": "#dd6b20"}
@@ -17,11 +17,9 @@ NAMES = {"S1": "S1 tool calls", "S3": "S3 session churn"}
 
 def svg(outcome: dict) -> str:
     relative = "bare" in outcome["results"]
-    keys = [k for k in outcome["targets"] if k not in report.WORKERS and not (relative and k == "bare")]
+    keys = [k for k in outcome["targets"] if k not in WORKERS and not (relative and k == "bare")]
     values = {
-        (k, s): (
-            report.ratio(outcome, k, s) if relative else report.median(outcome, k, s, report.MAIN_FIELD[s])
-        )
+        (k, s): (ratio(outcome, k, s) if relative else median(outcome, k, s, MAIN_FIELD[s]))
         for k in keys
         for s in ("S1", "S3")
     }

@@ -102,7 +102,11 @@ async def open_session(app: Any) -> str:
 
 async def run(scenario: str, count: int, profile: str | None) -> float:
     from echoserver.asgi import application
-    from mcp import lifecycle
+
+    try:
+        from mcp.process import lifecycle
+    except ImportError:  # a revision from before the layout move (bench.instructions --rev)
+        from mcp import lifecycle  # type: ignore[no-redef]
 
     await lifecycle.startup()
     session = await open_session(application)

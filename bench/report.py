@@ -9,17 +9,12 @@ the same round.
 from __future__ import annotations
 
 import json
-import statistics
 from pathlib import Path
 from typing import Any
 
 from bench import chart
+from bench.measures import MAIN_FIELD, OURS_ONE_CORE, WORKERS, median, peers_in, ratio, runs
 
-PEERS = ("sdk-json", "sdk-sse", "seed", "ts-sse", "ts-json")
-OURS_ONE_CORE = ("ours-memory", "ours-redis")
-WORKERS = ("ours-redis-1w", "ours-redis-2w")
-
-# (target, check, description): the issue's targets, one worker on one core.
 TARGETS = [
     ("ours-memory", ("ratio", "S1", 0.25), "memory: S1 ≥ 0.25 of the ceiling"),
     ("ours-memory", ("max", "S1", "p99_ms", 10.0), "memory: S1 p99 ≤ 10 ms"),
@@ -38,43 +33,6 @@ TARGETS = [
     ("ours-redis", ("ahead", "S1", 2.5), "Redis: S1 ≥ 2.5x every peer"),
     ("ours-redis", ("ahead", "S3", 2.5), "Redis: S3 ≥ 2.5x every peer"),
 ]
-
-MAIN_FIELD = {"S1": "rps", "S2": "rps", "S3": "sessions_s", "S6": "rps"}
-
-
-def runs(outcome: dict, key: str, scenario: str) -> list[dict]:
-    return outcome["results"].get(key, {}).get(scenario, [])
-
-
-def median(outcome: dict, key: str, scenario: str, field: str) -> float | None:
-    values = [r[field] for r in runs(outcome, key, scenario) if isinstance(r.get(field), int | float)]
-    return statistics.median(values) if values else None
-
-
-def per_round(outcome: dict, key: str, scenario: str) -> list[float | None]:
-    field = MAIN_FIELD[scenario]
-    return [
-        r.get(field) if isinstance(r.get(field), int | float) else None for r in runs(outcome, key, scenario)
-    ]
-
-
-def ratio(outcome: dict, key: str, scenario: str, versus: str | tuple[str, ...] = "bare") -> float | None:
-    """Median over rounds of key / versus (the best of ``versus`` when several), same round."""
-    mine = per_round(outcome, key, scenario)
-    others = [per_round(outcome, v, scenario) for v in ((versus,) if isinstance(versus, str) else versus)]
-    others = [o for o in others if o]
-    if not mine or not others:
-        return None
-    found = []
-    for index, value in enumerate(mine):
-        rivals = [o[index] for o in others if index < len(o) and o[index]]
-        if value is not None and rivals:
-            found.append(value / max(rivals))
-    return statistics.median(found) if found else None
-
-
-def peers_in(outcome: dict) -> tuple[str, ...]:
-    return tuple(p for p in PEERS if p in outcome["results"])
 
 
 def fmt(value: float | None, digits: int = 0, suffix: str = "") -> str:

@@ -174,7 +174,7 @@ TARGETS: dict[str, Target] = {
             s5_needle=b"tools/list_changed",
             scenarios=("S1", "S2", "S3", "S4", "S5"),
         ),
-        # The cost of each session's traffic record (mcp.traffic): the same servers with
+        # The cost of each session's traffic record (mcp.traffic.record): the same servers with
         # MCP_TRAFFIC_LOG=0, to set beside ours-memory and ours-redis (not in DEFAULT).
         Target(
             "ours-memory-untraced",

@@ -24,8 +24,8 @@ from django.conf import settings
 from django.core.handlers.asgi import ASGIHandler
 
 from echoserver.handler import McpASGIHandler
-from mcp import lifecycle
 from mcp.ops.observe import Observer
+from mcp.process import lifecycle
 
 
 class Application:

@@ -34,8 +34,9 @@ from django.urls import ResolverMatch, get_resolver, set_script_prefix
 from django.utils.functional import cached_property
 from django.utils.module_loading import import_string
 
+from mcp import scope as scope_keys
 from mcp.redact import describe_exception
-from mcp.security import RequestHeaders, header_map
+from mcp.transport.security import RequestHeaders, header_map
 
 logger = logging.getLogger("echoserver.handler")
 
@@ -49,7 +50,7 @@ class BodyTooLarge(Exception):
 
 class McpRequest(ASGIRequest):
     """Django's ASGI request with ``headers`` read straight from the scope's raw pairs (one
-    dict, shared with ``mcp.security.header_map``) instead of re-parsed out of ``META``."""
+    dict, shared with ``mcp.transport.security.header_map``) instead of re-parsed out of ``META``."""
 
     @cached_property
     def headers(self) -> RequestHeaders:
@@ -139,7 +140,7 @@ class McpASGIHandler(ASGIHandler):
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
-        scope["mcp.received"] = (time.time(), time.perf_counter())
+        scope[scope_keys.RECEIVED] = (time.time(), time.perf_counter())
         await self.handle(scope, receive, send)
 
     async def handle(self, scope, receive, send) -> None:
@@ -157,7 +158,7 @@ class McpASGIHandler(ASGIHandler):
         except BodyTooLarge:
             # Answered by the view (mcp.transport.http.read_body), so middleware such as CORS
             # still decorates the 413 and a browser client can read it.
-            scope["mcp.body_too_large"] = True
+            scope[scope_keys.BODY_TOO_LARGE] = True
             body_file = io.BytesIO()
             receive = skip_body(receive)
         prefix = get_script_prefix(scope)
@@ -235,9 +236,9 @@ class McpASGIHandler(ASGIHandler):
             size += len(chunk)
             chunks.append(chunk)
             if size > limit:
-                scope["mcp.body"] = b"".join(chunks)
+                scope[scope_keys.BODY] = b"".join(chunks)
                 raise BodyTooLarge()
             if not message.get("more_body", False):
                 break
-        body = scope["mcp.body"] = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        body = scope[scope_keys.BODY] = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         return io.BytesIO(body)

@@ -105,8 +105,8 @@ MIDDLEWARE = [
 # The chain for the MCP endpoints (/mcp, /sse, /messages): async-native middleware only, so
 # a request never hops to a thread (see echoserver.handler).
 MCP_MIDDLEWARE = [
-    "mcp.security.HostOriginMiddleware",
-    "mcp.security.McpCorsMiddleware",
+    "mcp.transport.security.HostOriginMiddleware",
+    "mcp.transport.security.McpCorsMiddleware",
 ]
 MCP_PATHS = ("/mcp", "/sse", "/messages")
 MCP_URLCONF = "mcp.urls"

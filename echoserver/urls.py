@@ -7,7 +7,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("mcp.ops.urls")),
     path("", include("mcp.urls")),
-    path("", include("mcp.auth_urls")),
+    path("", include("mcp.auth.urls")),
     path("", include("mcp.oauth.urls")),
-    path("", include("mcp.traffic_export")),
+    path("", include("mcp.traffic.export")),
 ]

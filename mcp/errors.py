@@ -17,10 +17,21 @@ import logging
 import secrets
 from typing import Any
 
-from mcp import jsonrpc
 from mcp.redact import describe_exception
+from mcp.wire import jsonrpc
 
 logger = logging.getLogger("mcp.errors")
+
+
+class StoreUnavailable(Exception):
+    """The backing store could not be reached; the request fails with 503, nothing is lost.
+
+    Not an ``McpError``: the transport's boundary answers it (503), never as a JSON-RPC error."""
+
+
+class ToolError(Exception):
+    """A tool's failure, reported to the caller as a tool result with ``isError: true`` (not a
+    JSON-RPC error): raised by tools and by what they call (state handles, inputs)."""
 
 
 class McpError(Exception):

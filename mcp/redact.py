@@ -119,3 +119,31 @@ class RedactingFilter(logging.Filter):
         record.exc_text = None
         record.stack_info = None
         return True
+
+
+# --- What the tools and the traffic record show of a request -----------------------------------
+
+HEADER_LIMIT = 500
+# Identity headers a gateway injects: shown as sent, although "auth" is in some of their names.
+IDENTITY_HEADERS = frozenset({"x-user-id", "x-user-name", "x-client-id", "x-oauth-client"})
+
+# Whitespace controls become one space; other control, format (bidi overrides, zero-width)
+# and surrogate characters are dropped, so user text cannot forge lines or reorder output.
+_WHITESPACE = re.compile(r"[\t\n\r\v\f\x1c-\x1f\x85\u2028\u2029]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ud800-\udfff]")
+
+
+def clean(value: str, limit: int = 200) -> str:
+    """``value`` without control characters, at most ``limit`` characters (``…`` marks a cut)."""
+    text = _CONTROL.sub("", _WHITESPACE.sub(" ", value[: limit * 2 + 16]))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def shown_header(name: str, value: str) -> str:
+    """A header value as the tools print it: credentials masked to a short prefix and length."""
+    name = name.lower()
+    if name not in SECRET_HEADERS and name not in IDENTITY_HEADERS and is_secret_name(name):
+        value = mask(value)
+    else:
+        value = redact_header(name, value)
+    return clean(value, HEADER_LIMIT)

@@ -1,4 +1,12 @@
-"""What the Redis session store and the Redis bus share: a client, Lua scripts, one failure.
+"""The one Redis entry point: which backend is in use, the client every module gets, Lua scripts,
+one failure.
+
+``uses_redis()`` is the one place that says whether sessions and queues live in Redis
+(MCP_STORE); ``get_redis()`` is the one way any module gets a client (the store, the bus,
+the broadcast channel, the rate limiter, the statistics, the revocation list): one client per
+URL and event loop, shared, opened on first use; ``close_redis()`` closes it and the next
+``get_redis()`` opens a new one. ``get_sync_redis()`` is the same for the few synchronous
+callers (the admin and OAuth views). No module keeps a client of its own.
 
 Both talk to Redis with ``redis.asyncio`` on ``REDIS_URL`` (Django's async cache API would
 hop to a thread for every call, and its ``aincr`` is not atomic). Every multi-key change is
@@ -22,6 +30,7 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
+from django.conf import settings
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.client import NEVER_DECODE
@@ -29,7 +38,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import DataError, NoScriptError, ReadOnlyError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from mcp.store.base import StoreUnavailable
+from mcp.errors import StoreUnavailable
 
 # A failover leaves clients on a read-only replica for a moment: unavailable, not a bug.
 UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, ReadOnlyError, OSError)
@@ -41,7 +50,57 @@ UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, ReadOnlyError, OSError)
 MAX_CONNECTIONS = 100
 
 
-def connect(url: str) -> aioredis.Redis:
+def uses_redis() -> bool:
+    """True when sessions, queues and figures live in Redis (MCP_STORE=redis), else in memory."""
+    return settings.MCP_STORE == "redis"
+
+
+_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, aioredis.Redis]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def get_redis(url: str | None = None) -> aioredis.Redis:
+    """The client for ``url`` (REDIS_URL by default) in the running event loop, opened on first
+    use and shared by every caller there; commands go through its ``multiplexer``."""
+    loop = asyncio.get_running_loop()
+    clients = _clients.get(loop)
+    if clients is None:
+        clients = _clients[loop] = {}
+    url = url or settings.REDIS_URL
+    client = clients.get(url)
+    if client is None:
+        client = clients[url] = _connect(url)
+    return client
+
+
+async def close_redis(url: str | None = None) -> None:
+    """Close the running loop's client for ``url`` (every URL when None); a later
+    ``get_redis`` opens a new one."""
+    clients = _clients.get(asyncio.get_running_loop(), {})
+    for key in [url or settings.REDIS_URL] if url or not clients else list(clients):
+        client = clients.pop(key, None)
+        if client is not None:
+            with contextlib.suppress(Exception):
+                await close_client(client)
+
+
+_sync_clients: dict[str, Any] = {}
+
+
+def get_sync_redis(url: str | None = None) -> Any:
+    """A synchronous ``redis.Redis`` for ``url`` (REDIS_URL by default), shared by the process's
+    threads (its pool is thread-safe): for callers outside the event loop."""
+    import redis
+
+    url = url or settings.REDIS_URL
+    client = _sync_clients.get(url)
+    if client is None:
+        client = _sync_clients[url] = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+    return client
+
+
+def _connect(url: str) -> aioredis.Redis:
     """A client with short timeouts: a request fails fast (503) rather than hanging."""
     pool = aioredis.BlockingConnectionPool.from_url(
         url,

@@ -1,13 +1,19 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import httpx
 import pytest
 
 from echoserver.asgi import application
-from mcp import lifecycle, running
 from mcp.bus import get_bus
+from mcp.calls import running
+from mcp.process import lifecycle
 from mcp.store import get_store
-from tests.helpers import McpClient
+from tests.support.client import McpClient
+from tests.support.redis_server import RedisServer
+from tests.support.tokens import ISSUER, RESOURCE, SECRET
 
 
 @pytest.fixture(autouse=True)
@@ -41,3 +47,47 @@ async def session(mcp_client) -> McpClient:
     """A client with an initialized session."""
     await mcp_client.initialize()
     return mcp_client
+
+
+# --- Backends and modes ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``redis://127.0.0.1:<port>/0`` of a redis-server started for this test session."""
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A redis-server for one test, which may stop or restart it."""
+    server = RedisServer(tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def jwt_mode(settings):
+    """MCP_AUTH=jwt with the HMAC secret of ``tests.support.tokens`` (``hs_token`` signs for it)."""
+    settings.MCP_AUTH = "jwt"
+    settings.MCP_RESOURCE_URL = RESOURCE
+    settings.MCP_JWT_AUDIENCE = None
+    settings.MCP_JWT_SECRET = SECRET
+    settings.MCP_JWT_PUBLIC_KEY_FILE = None
+    settings.MCP_JWKS_URL = None
+    settings.MCP_JWKS_CACHE_SECONDS = 300
+    settings.MCP_JWT_ALGORITHMS = []
+    settings.MCP_JWT_ISSUER = ISSUER
+    settings.MCP_JWT_LEEWAY = 30
+    settings.MCP_AUTHORIZATION_SERVERS = [ISSUER]
+    settings.MCP_REQUIRED_SCOPES = []
+    settings.MCP_RATE_LIMIT = 0
+    return settings

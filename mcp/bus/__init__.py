@@ -10,6 +10,7 @@ from functools import cache
 from django.conf import settings
 
 from mcp.bus.base import OUTBOX, Bus, Event, ReplyWaiter, StreamClosed, StreamInfo, parse_event_id
+from mcp.redis_client import uses_redis
 
 __all__ = ["OUTBOX", "Bus", "Event", "ReplyWaiter", "StreamClosed", "StreamInfo", "get_bus", "parse_event_id"]
 
@@ -21,7 +22,7 @@ def get_bus() -> Bus:
         "stream_capacity": settings.MCP_REPLAY_SIZE,
         "retained_streams": settings.MCP_RETAINED_STREAMS,
     }
-    if settings.MCP_STORE == "redis":
+    if uses_redis():
         from mcp.bus.redis import RedisBus
 
         # Streams outlive the longest idle session, so a resumable stream is never cut early.

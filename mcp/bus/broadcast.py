@@ -20,6 +20,8 @@ from typing import Any
 import orjson
 from django.conf import settings
 
+from mcp.redis_client import close_redis, get_redis, unavailable_on_error, uses_redis
+
 logger = logging.getLogger("mcp.bus")
 
 QUEUE_LIMIT = 1000
@@ -90,17 +92,12 @@ class RedisBroadcast(Broadcast):
         super().__init__()
         self.url = url
         self.channel = f"{prefix}:announce"
-        self._client: Any = None
         self._task: asyncio.Task[None] | None = None
         self._subscribed: asyncio.Event | None = None
 
     @property
     def redis(self) -> Any:
-        if self._client is None:
-            from mcp.redis_client import connect
-
-            self._client = connect(self.url)
-        return self._client
+        return get_redis(self.url)
 
     def subscribe(self) -> Subscription:
         subscription = super().subscribe()
@@ -114,8 +111,6 @@ class RedisBroadcast(Broadcast):
             await self._subscribed.wait()
 
     async def announce(self, message: dict[str, Any]) -> None:
-        from mcp.redis_client import unavailable_on_error
-
         with unavailable_on_error("announce"):
             await self.redis.publish(self.channel, orjson.dumps(message))
 
@@ -150,16 +145,11 @@ class RedisBroadcast(Broadcast):
             with contextlib.suppress(BaseException):
                 await self._task
             self._task = None
-        if self._client is not None:
-            from mcp.redis_client import close_client
-
-            with contextlib.suppress(Exception):
-                await close_client(self._client)
-            self._client = None
+        await close_redis(self.url)
 
 
 @cache
 def get_broadcast() -> Broadcast:
-    if settings.MCP_STORE == "redis":
+    if uses_redis():
         return RedisBroadcast(url=settings.REDIS_URL, prefix=settings.MCP_REDIS_PREFIX)
     return Broadcast()

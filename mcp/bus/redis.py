@@ -52,9 +52,9 @@ from mcp.bus.redis_listener import CLOSED, OWNER, Listener, ReplySlot
 from mcp.bus.redis_scripts import CLAIM, DROP, INFO, LOOK, MARK_DELIVERED, NEW_STREAM, PUBLISH, REPLY
 from mcp.redis_client import (
     UNAVAILABLE,
-    close_client,
-    connect,
+    close_redis,
     delete_matching,
+    get_redis,
     glob_escape,
     unavailable_on_error,
 )
@@ -90,15 +90,12 @@ class RedisBus(Bus):
         self.retained_streams = retained_streams
         self.ttl_ms = math.ceil(ttl * 1000)
         self._head = f"{prefix}:bs:"
-        self._client: aioredis.Redis | None = None
         self._listener = Listener(lambda: self.redis, f"{prefix}:bc:")
 
     @property
     def redis(self) -> aioredis.Redis:
-        # Created on first use, so a closed bus reconnects (on whatever loop runs then).
-        if self._client is None:
-            self._client = connect(self.url)
-        return self._client
+        # The shared client, so a closed bus reconnects (on whatever loop runs then).
+        return get_redis(self.url)
 
     @property
     def _totals(self) -> str:
@@ -323,9 +320,7 @@ class RedisBus(Bus):
 
     async def close(self) -> None:
         await self._listener.stop()
-        client, self._client = self._client, None
-        if client is not None:
-            await close_client(client)
+        await close_redis(self.url)
 
     async def reset(self) -> None:
         """Delete this bus's keys (and only them): tests."""

@@ -25,18 +25,20 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
-from mcp import auth, jsonrpc, sessions
+from mcp.auth import config as auth
 from mcp.bus import OUTBOX
 from mcp.errors import BadRequest, HttpError, InternalError, SessionNotFound, Unauthorized
 from mcp.faults import sse as fault_sse
 from mcp.faults.draws import Draw, draw
 from mcp.faults.profile import ProfileError, is_empty
 from mcp.faults.state import GETS, from_header, inject, next_draw
+from mcp.sessions import operations as sessions
+from mcp.wire import jsonrpc
 
 if TYPE_CHECKING:
     from mcp.bus import Bus
-    from mcp.context import RequestInfo
     from mcp.store import Session, SessionStore
+    from mcp.wire.request import RequestInfo
 
 EXPIRED = "faults_expired"
 CONTROL_TOOL = "setFaults"

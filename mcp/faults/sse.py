@@ -1,7 +1,7 @@
 """Stream faults: a stream's SSE blocks, bent as a draw says (dropped, duplicated, silent).
 
 ``bend`` wraps any source of SSE blocks (one complete event or comment per item, as
-``mcp.sse`` writes them) and:
+``mcp.wire.sse`` writes them) and:
 - drops the connection after N message events: resumable (a ``retry:`` hint, then close; the
   events keep their ids, so the client resumes with Last-Event-ID) or not (no ids and no
   priming event at all, so the client cannot resume and must retry the request);
@@ -16,8 +16,8 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable
 
-from mcp import sse
 from mcp.faults.draws import StreamFaults
+from mcp.wire import sse
 
 
 def _is_comment(block: bytes) -> bool:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
-from mcp import metrics
+from mcp import figures
 from mcp.faults.draws import Draw, draw
 from mcp.faults.profile import is_empty, parse
 
@@ -94,6 +94,6 @@ async def next_draw(store: SessionStore, session: Session | None, *, lane: str =
 
 def inject(marks: list[str] | None, kind: str) -> None:
     """Record that fault ``kind`` was injected: in the exchange's marks and in /metrics."""
-    metrics.FAULTS_INJECTED.labels(kind=kind).inc()
+    figures.FAULTS_INJECTED.labels(kind=kind).inc()
     if marks is not None and kind not in marks:
         marks.append(kind)

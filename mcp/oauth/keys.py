@@ -61,5 +61,5 @@ def public_jwks() -> dict[str, Any]:
 
 
 def public_key() -> Any:
-    """The public half as a ``cryptography`` key, for ``mcp.auth``'s verifier."""
+    """The public half as a ``cryptography`` key, for ``mcp.auth.bearer``'s verifier."""
     return load_pem_public_key(signing_key().as_pem(private=False))

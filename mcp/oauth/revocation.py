@@ -19,6 +19,8 @@ import time
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
+from mcp.redis_client import get_redis, get_sync_redis, unavailable_on_error, uses_redis
+
 _lock = threading.Lock()
 _revoked: dict[str, float] = {}
 _loaded = False
@@ -39,14 +41,8 @@ def revoke(jti: str, expires_at: float) -> None:
     with _lock:
         _prune(now)
         _revoked[jti] = expires_at
-    if settings.MCP_STORE == "redis" and expires_at > now:
-        import redis
-
-        client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5)
-        try:
-            client.set(_key(jti), "1", exat=int(expires_at) + 1)
-        finally:
-            client.close()
+    if uses_redis() and expires_at > now:
+        get_sync_redis().set(_key(jti), "1", exat=int(expires_at) + 1)
 
 
 def _load() -> None:
@@ -69,12 +65,9 @@ async def is_revoked(jti: str | None) -> bool:
         await sync_to_async(_load, thread_sensitive=False)()
     if jti in _revoked:
         return True
-    if settings.MCP_STORE == "redis":
-        from mcp.redis_client import unavailable_on_error
-        from mcp.store import get_store
-
+    if uses_redis():
         with unavailable_on_error("the revocation check"):
-            return bool(await get_store().redis.exists(_key(jti)))  # type: ignore[attr-defined]
+            return bool(await get_redis().exists(_key(jti)))
     return False
 
 

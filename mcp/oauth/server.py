@@ -37,13 +37,13 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
-from mcp.auth import canonical_uri
 from mcp.oauth import keys, revocation
 from mcp.oauth.metadata import server_metadata
 from mcp.oauth.misbehaviours import has, step_up_tools
 from mcp.oauth.models import AuthorizationCode, Client, Token, digest
 from mcp.oauth.policy import is_acceptable_redirect_uri
 from mcp.redact import mask
+from mcp.wire.uri import canonical_uri
 
 WRONG_AUDIENCE = "https://wrong-audience.invalid/mcp"
 STEP_UP_CLAIM = "mcp_step_up_tools"

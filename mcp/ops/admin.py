@@ -2,8 +2,8 @@
 
 The list has the standard admin look (breadcrumbs, search, sortable columns, pagination,
 actions) through ``SessionQuerySet``; the detail page adds the session's state, its queued
-messages and its recent traffic (``mcp.traffic``). Two actions, both through
-``mcp.sessions``: terminate (every process sees it at once: the store forgets the session
+messages and its recent traffic (``mcp.traffic.record``). Two actions, both through
+``mcp.sessions.operations``: terminate (every process sees it at once: the store forgets the session
 and its streams end) and push a test notification onto the session's GET stream.
 Read-only otherwise; staff with the view permission see it, the terminate permission (or a
 superuser) acts.
@@ -24,12 +24,14 @@ from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 
-from mcp import jsonrpc, sessions, traffic
 from mcp.bus import OUTBOX, get_bus
 from mcp.ops.models import LiveSession
 from mcp.ops.queryset import MAX_ROWS, SessionQuerySet
 from mcp.redact import redact_text
+from mcp.sessions import operations as sessions
 from mcp.store import get_store
+from mcp.traffic import record as traffic
+from mcp.wire import jsonrpc
 
 SEARCHED = ("id", "client_name", "client_version", "principal", "protocol_version", "client_addr")
 
@@ -175,7 +177,7 @@ class LiveSessionAdmin(admin.ModelAdmin):
         if len(rows) != 1:
             self.message_user(request, "Select one session to export its traffic.", messages.WARNING)
             return None
-        # The staff endpoint of mcp.traffic_export serves the file (one implementation).
+        # The staff endpoint of mcp.traffic.export serves the file (one implementation).
         return HttpResponseRedirect(reverse("traffic:download", args=[rows[0].id, "har"]))
 
     # --- the detail page -------------------------------------------------------------------------

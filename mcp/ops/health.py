@@ -14,7 +14,7 @@ from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 
 from echoserver import __version__
-from mcp import draining as drain
+from mcp.process import draining as drain
 from mcp.store import get_store
 
 

@@ -7,7 +7,7 @@ included):
   ``X-Request-Id``;
 - for the MCP endpoints, counts the exchange into the shared statistics (``mcp.ops.stats``:
   JSON-RPC method, tool, duration, status) and records it in the session's traffic
-  (``mcp.traffic``; nothing with MCP_TRAFFIC_LOG=0);
+  (``mcp.traffic.record``; nothing with MCP_TRAFFIC_LOG=0);
 - keeps the count of SSE responses open in this process (the heartbeat reports it).
 
 It reads only what passes by: at most MCP_TRAFFIC_EXCERPT_BYTES of each response body is
@@ -27,10 +27,12 @@ from urllib.parse import parse_qs
 import orjson
 from django.conf import settings
 
-from mcp import jsonrpc, traffic
+from mcp import scope as scope_keys
 from mcp.ops import logs, stats
 from mcp.redact import describe_exception
 from mcp.store import get_store
+from mcp.traffic import record as traffic
+from mcp.wire import jsonrpc
 
 logger = logging.getLogger("mcp.ops")
 
@@ -91,7 +93,7 @@ class Observer:
             return
         exchange = Exchange(scope["path"] in self.mcp_paths)
         request_id = logs.new_request_id()
-        scope["mcp.request_id"] = request_id
+        scope[scope_keys.REQUEST_ID] = request_id
         keep = settings.MCP_TRAFFIC_EXCERPT_BYTES if exchange.mcp else 0
 
         async def observed_send(message: dict[str, Any]) -> None:
@@ -148,11 +150,11 @@ class Observer:
             )
         if not exchange.mcp:
             return
-        body = scope.get("mcp.body", b"")
-        facts = scope.get("mcp.rpc")
+        body = scope.get(scope_keys.BODY, b"")
+        facts = scope.get(scope_keys.RPC)
         method, rpc_id, tool = facts if facts is not None else rpc_facts(body)
         stats.get_stats().observe(method=method, tool=tool, ms=ms, status=exchange.status)
-        info = scope.get("mcp.info")
+        info = scope.get(scope_keys.INFO)
         marks = getattr(info, "marks", None) or ()
         # A 404 names no live session, unless a fault expired it (its record stays, marked);
         # a DELETE that succeeded ended it: recording would write to a session that is gone.
@@ -171,7 +173,7 @@ class Observer:
             status=exchange.status,
             method=method,
             request_id=rpc_id,
-            era="legacy" if path in LEGACY_PATHS else scope.get("mcp.era", "2025"),
+            era="legacy" if path in LEGACY_PATHS else scope.get(scope_keys.ERA, "2025"),
             headers=decoded(request_headers),
             request=body[:PARSE_LIMIT],
             response=exchange.response,

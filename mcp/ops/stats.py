@@ -25,10 +25,11 @@ from typing import Any
 import orjson
 from django.conf import settings
 
-from mcp import draining, running
-from mcp.periodic import Periodic
+from mcp.calls import running
+from mcp.process import draining
+from mcp.process.periodic import Periodic
 from mcp.redact import describe_exception
-from mcp.store import get_store
+from mcp.redis_client import delete_matching, get_redis, glob_escape, uses_redis
 
 logger = logging.getLogger("mcp.ops")
 
@@ -168,16 +169,15 @@ class MemoryStats(StatsBackend):
 
 
 class RedisStats(StatsBackend):
-    def __init__(self, redis_source: Any, prefix: str, interval: float) -> None:
+    def __init__(self, prefix: str, interval: float) -> None:
         super().__init__()
-        self._redis_source = redis_source
         self.prefix = prefix
         self.interval = interval
         self._procs = f"{prefix}:ops:procs"
 
     @property
     def redis(self) -> Any:
-        return self._redis_source.redis
+        return get_redis()
 
     def _bucket(self, second: int) -> str:
         return f"{self.prefix}:ops:b:{second}"
@@ -225,8 +225,6 @@ class RedisStats(StatsBackend):
         await self.redis.hdel(self._procs, PROCESS_ID)
 
     async def reset(self) -> None:
-        from mcp.redis_client import delete_matching, glob_escape
-
         await delete_matching(self.redis, [f"{glob_escape(self.prefix)}:ops:*"])
         self.pending.clear()
 
@@ -237,9 +235,8 @@ _backend: StatsBackend | None = None
 def get_stats() -> StatsBackend:
     global _backend
     if _backend is None:
-        store = get_store()
-        if store.backend == "redis":
-            _backend = RedisStats(store, settings.MCP_REDIS_PREFIX, settings.MCP_STATS_INTERVAL)
+        if uses_redis():
+            _backend = RedisStats(settings.MCP_REDIS_PREFIX, settings.MCP_STATS_INTERVAL)
         else:
             _backend = MemoryStats()
     return _backend

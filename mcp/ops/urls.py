@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from django.urls import path
 
-from mcp.ops import health, metrics, status
+from mcp.ops import health, status
+from mcp.ops import prometheus as metrics
 
 app_name = "ops"
 

@@ -10,7 +10,9 @@ from functools import cache
 from django.conf import settings
 from django.core.cache import caches
 
-from mcp.store.base import LimitReached, Limits, Session, SessionStore, StoreStats, StoreUnavailable
+from mcp.errors import StoreUnavailable
+from mcp.redis_client import uses_redis
+from mcp.store.base import LimitReached, Limits, Session, SessionStore, StoreStats
 
 __all__ = ["LimitReached", "Limits", "Session", "SessionStore", "StoreStats", "StoreUnavailable", "get_store"]
 
@@ -18,7 +20,7 @@ __all__ = ["LimitReached", "Limits", "Session", "SessionStore", "StoreStats", "S
 @cache
 def get_store() -> SessionStore:
     timeout = settings.MCP_SESSION_TIMEOUT
-    if settings.MCP_STORE == "redis":
+    if uses_redis():
         from mcp.store.redis import RedisSessionStore
 
         return RedisSessionStore(timeout=timeout, url=settings.REDIS_URL, prefix=settings.MCP_REDIS_PREFIX)

@@ -25,6 +25,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from mcp.errors import StoreUnavailable
+
 # Fields of the session record that ``update`` may set.
 UPDATABLE = frozenset({"initialized", "log_level", "protocol_version", "client_info", "client_capabilities"})
 
@@ -118,10 +120,6 @@ class StoreStats:
     created_total: int
     expired_total: int
     deleted_total: int
-
-
-class StoreUnavailable(Exception):
-    """The backing store could not be reached; the request fails with 503, nothing is lost."""
 
 
 @dataclass(frozen=True, slots=True)

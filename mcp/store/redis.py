@@ -50,7 +50,14 @@ import orjson
 import redis.asyncio as aioredis
 from redis.asyncio.client import Pipeline
 
-from mcp.redis_client import Script, close_client, connect, delete_matching, glob_escape, unavailable_on_error
+from mcp.redis_client import (
+    Script,
+    close_redis,
+    delete_matching,
+    get_redis,
+    glob_escape,
+    unavailable_on_error,
+)
 from mcp.store.base import UPDATABLE, LimitReached, Limits, Session, SessionStore, StoreStats
 from mcp.store.writebehind import WriteBehind
 
@@ -292,15 +299,12 @@ class RedisSessionStore(SessionStore):
         self.ttl_ms = math.ceil((timeout + expiry_margin) * 1000)
         self._sessions = f"{prefix}:sessions"
         self._totals = f"{prefix}:totals"
-        self._client: aioredis.Redis | None = None
         self._logs: WriteBehind[tuple[str, bytes, int]] = WriteBehind(self._write_logs, what="traffic")
 
     @property
     def redis(self) -> aioredis.Redis:
-        # Created on first use, so a closed store reconnects (on whatever loop runs then).
-        if self._client is None:
-            self._client = connect(self.url)
-        return self._client
+        # The shared client, so a closed store reconnects (on whatever loop runs then).
+        return get_redis(self.url)
 
     def _record(self, session_id: str) -> str:
         return f"{self.prefix}:s:{session_id}"
@@ -585,9 +589,7 @@ class RedisSessionStore(SessionStore):
 
     async def close(self) -> None:
         await self._logs.flush()
-        client, self._client = self._client, None
-        if client is not None:
-            await close_client(client)
+        await close_redis(self.url)
 
     async def reset(self) -> None:
         """Delete this store's keys (and only them): tests."""

@@ -12,7 +12,8 @@ from importlib import import_module
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from mcp.tools.registry import NO_ARGUMENTS, Tool, ToolError, ToolRegistry, ToolResult, Toolset, text
+from mcp.errors import ToolError
+from mcp.tools.registry import NO_ARGUMENTS, Tool, ToolRegistry, ToolResult, Toolset, text
 
 __all__ = [
     "NO_ARGUMENTS",

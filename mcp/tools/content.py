@@ -15,7 +15,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from mcp.context import Context
+    from mcp.calls.context import Context
 
 Contents = list[dict[str, Any]]
 ReadFunc = Callable[["Context", str, dict[str, str]], Awaitable[Contents]]

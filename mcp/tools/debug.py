@@ -9,11 +9,10 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 
 from echoserver import __version__
-from mcp import handles
-from mcp import headers as mcp_headers
 from mcp.bus import OUTBOX
+from mcp.errors import ToolError
 from mcp.redact import describe_exception
-from mcp.security import origin_allowed
+from mcp.sessions import handles
 from mcp.tools import jwtinfo
 from mcp.tools.debuginfo import (
     clean,
@@ -31,10 +30,12 @@ from mcp.tools.debuginfo import (
     system_lines,
 )
 from mcp.tools.jwtinfo import DecodedToken, TokenProblem
-from mcp.tools.registry import ToolError, Toolset
+from mcp.tools.registry import Toolset
+from mcp.wire import headers as mcp_headers
+from mcp.wire.uri import origin_allowed
 
 if TYPE_CHECKING:
-    from mcp.context import Context
+    from mcp.calls.context import Context
     from mcp.store import Session
 
 TOOLSET = Toolset("debug")

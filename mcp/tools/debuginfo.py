@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import platform
-import re
 import socket
 import time
 from collections.abc import Mapping
@@ -19,22 +18,14 @@ from pathlib import Path
 import django
 from django.conf import settings
 
-from mcp.redact import SECRET_HEADERS, is_secret_name, mask, redact_header, redact_text, redact_url
+from mcp.redact import clean, is_secret_name, mask, redact_text, redact_url, shown_header
 
-HEADER_LIMIT = 500
 ENV_LIMIT = 300
-
-# Whitespace controls become one space; other control, format (bidi overrides, zero-width)
-# and surrogate characters are dropped, so user text cannot forge lines or reorder output.
-_WHITESPACE = re.compile(r"[\t\n\r\v\f\x1c-\x1f\x85\u2028\u2029]+")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ud800-\udfff]")
 
 TRAEFIK_PREFIXES = ("x-forwarded-", "x-real-ip")
 AUTH_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "x-auth-token", "x-api-key", "x-user-id", "x-user-name"}
 )
-# Identity headers a gateway injects: shown as sent, although "auth" is in some of their names.
-IDENTITY_HEADERS = frozenset({"x-user-id", "x-user-name", "x-client-id", "x-oauth-client"})
 
 CONFIG_VARS = (
     "MCP_ECHO_HOST",
@@ -54,12 +45,6 @@ MAX_EXTRA_VARS = 50
 _IMPORTED = time.time()
 
 
-def clean(value: str, limit: int = 200) -> str:
-    """``value`` without control characters, at most ``limit`` characters (``…`` marks a cut)."""
-    text = _CONTROL.sub("", _WHITESPACE.sub(" ", value[: limit * 2 + 16]))
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def iso(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, tz=UTC).isoformat()
 
@@ -69,16 +54,6 @@ def heading(title: str, width: int = 40) -> list[str]:
 
 
 # --- Headers ----------------------------------------------------------------------------------
-
-
-def shown_header(name: str, value: str) -> str:
-    """A header value as the tools print it: credentials masked to a short prefix and length."""
-    name = name.lower()
-    if name not in SECRET_HEADERS and name not in IDENTITY_HEADERS and is_secret_name(name):
-        value = mask(value)
-    else:
-        value = redact_header(name, value)
-    return clean(value, HEADER_LIMIT)
 
 
 def header_sections(headers: Mapping[str, str]) -> list[str]:

@@ -7,13 +7,16 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from mcp import jsonrpc, listen, traffic
-from mcp.protocol import LOG_LEVELS
+from mcp.errors import ToolError
+from mcp.sessions import listen
 from mcp.tools.content import text_contents, user_text
-from mcp.tools.registry import ToolError, ToolResult, Toolset, text
+from mcp.tools.registry import ToolResult, Toolset, text
+from mcp.traffic import record as traffic
+from mcp.wire import jsonrpc
+from mcp.wire.protocol import LOG_LEVELS
 
 if TYPE_CHECKING:
-    from mcp.context import Context
+    from mcp.calls.context import Context
 
 TOOLSET = Toolset("diagnostics")
 

@@ -11,14 +11,15 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from mcp import traffic_export
+from mcp.errors import ToolError
 from mcp.faults import state
 from mcp.faults.draws import sequence, summary
 from mcp.faults.profile import PROPERTIES, ProfileError, normalize
-from mcp.tools.registry import ToolError, ToolResult, Toolset, text
+from mcp.tools.registry import ToolResult, Toolset, text
+from mcp.traffic import export as traffic_export
 
 if TYPE_CHECKING:
-    from mcp.context import Context
+    from mcp.calls.context import Context
 
 TOOLSET = Toolset("faults")
 MAX_PREVIEW = 50

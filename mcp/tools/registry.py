@@ -28,13 +28,9 @@ from mcp.tools.content import (
 )
 
 if TYPE_CHECKING:
-    from mcp.context import Context
+    from mcp.calls.context import Context
 
 NO_ARGUMENTS: dict[str, Any] = {"type": "object", "properties": {}, "additionalProperties": False}
-
-
-class ToolError(Exception):
-    """A failure reported to the caller as a tool result with ``isError: true``."""
 
 
 def text(value: str) -> dict[str, Any]:

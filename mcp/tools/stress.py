@@ -18,7 +18,7 @@ from django.conf import settings
 from mcp.tools.registry import ToolResult, Toolset, text
 
 if TYPE_CHECKING:
-    from mcp.context import Context
+    from mcp.calls.context import Context
 
 TOOLSET = Toolset("stress")
 MAX_BLOCKS = 10_000

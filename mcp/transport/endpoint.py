@@ -19,11 +19,12 @@ from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 
+from mcp import scope as scope_keys
 from mcp.errors import MethodNotAllowed, NotAcceptable, UnsupportedMediaType
-from mcp.protocol import MODERN_META_KEYS, MODERN_VERSIONS, PROTOCOL_HEADER
-from mcp.responses import empty_response
 from mcp.transport import sessions, stateless
 from mcp.transport.http import admit, guarded, is_json_content_type, parse_accept, read_body
+from mcp.transport.responses import empty_response
+from mcp.wire.protocol import MODERN_META_KEYS, MODERN_VERSIONS, PROTOCOL_HEADER
 
 ALLOW = "GET, POST, DELETE, OPTIONS"
 
@@ -65,5 +66,5 @@ async def post(request: HttpRequest) -> HttpResponseBase:
     payload = await read_body(request)
     era = stateless if is_modern(request, payload) else sessions
     if hasattr(request, "scope"):
-        request.scope["mcp.era"] = "2026" if era is stateless else "2025"
+        request.scope[scope_keys.ERA] = "2026" if era is stateless else "2025"
     return await era.post(request, info, payload, accepts_json, accepts_sse)

@@ -1,7 +1,7 @@
 """SSE event sources shared by the transports: what a stream writes, read from the bus.
 
 Each source is an async iterator of encoded SSE chunks, counted as an open stream of its
-session for its whole life (``mcp.sessions.counted_stream``).
+session for its whole life (``mcp.sessions.operations.counted_stream``).
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from typing import Any
 
 from django.conf import settings
 
-from mcp import jsonrpc, sse
 from mcp.bus import OUTBOX, Bus, StreamClosed
-from mcp.sessions import counted_stream
+from mcp.sessions.operations import counted_stream
 from mcp.store import SessionStore
+from mcp.wire import jsonrpc, sse
 
 # Seconds the GET stream waits for a queued message before it shows it is open.
 FIRST_WAIT = 0.05

@@ -14,9 +14,10 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 
-from mcp import auth, jsonrpc, limits, metrics, sse
-from mcp.context import RequestInfo
-from mcp.dispatch import STORE_DOWN
+from mcp import figures
+from mcp import scope as scope_keys
+from mcp.auth import bearer as auth
+from mcp.dispatch.base import STORE_DOWN
 from mcp.errors import (
     BadRequest,
     InvalidMessage,
@@ -27,9 +28,12 @@ from mcp.errors import (
     internal_error,
 )
 from mcp.redact import describe_exception
-from mcp.responses import JSON, error_response
-from mcp.security import request_info
 from mcp.store import StoreUnavailable
+from mcp.transport import limits
+from mcp.transport.responses import JSON, error_response
+from mcp.transport.security import request_info
+from mcp.wire import jsonrpc, sse
+from mcp.wire.request import RequestInfo
 
 logger = logging.getLogger("mcp.transport")
 
@@ -44,14 +48,14 @@ def guarded(view: View) -> View:
         try:
             return await view(request, *args, **kwargs)
         except McpError as exc:
-            metrics.child(metrics.HTTP_ERRORS, str(exc.status)).inc()
+            figures.child(figures.HTTP_ERRORS, str(exc.status)).inc()
             return error_response(exc)
         except StoreUnavailable as exc:
             # An outage, not a bug: one line, not an error report per request.
             logger.warning("session store unavailable: %s", describe_exception(exc))
             return error_response(ServiceUnavailable(STORE_DOWN))
         except Exception as exc:
-            metrics.child(metrics.HTTP_ERRORS, "500").inc()
+            figures.child(figures.HTTP_ERRORS, "500").inc()
             return error_response(internal_error(exc, request.path, status=500))
 
     return boundary
@@ -83,7 +87,7 @@ async def admit(request: HttpRequest) -> RequestInfo:
     info = request_info(request)
     if hasattr(request, "scope"):
         # For the exchange's traffic record (mcp.ops.observe): marks, era.
-        request.scope["mcp.info"] = info
+        request.scope[scope_keys.INFO] = info
     await auth.authenticate(info)
     await limits.check_rate(info.principal or info.client_addr)
     return info
@@ -92,11 +96,11 @@ async def admit(request: HttpRequest) -> RequestInfo:
 async def read_body(request: HttpRequest) -> Any:
     """The body as JSON, within MCP_MAX_BODY_BYTES, MCP_MAX_JSON_DEPTH and MCP_MAX_STRING_BYTES;
     its JSON-RPC facts (``jsonrpc.facts``) are left in ``scope["mcp.rpc"]``."""
-    if getattr(request, "scope", {}).get("mcp.body_too_large"):
+    if getattr(request, "scope", {}).get(scope_keys.BODY_TOO_LARGE):
         raise PayloadTooLarge(f"Payload Too Large: the body exceeds {settings.MCP_MAX_BODY_BYTES} bytes")
     # The MCP handler has read it already, within MCP_MAX_BODY_BYTES (Django's own read of
     # request.body checks the same limit again and copies it).
-    body = getattr(request, "scope", {}).get("mcp.body")
+    body = getattr(request, "scope", {}).get(scope_keys.BODY)
     try:
         body = request.body if body is None else body
     except RequestDataTooBig:
@@ -115,7 +119,7 @@ async def read_body(request: HttpRequest) -> Any:
         raise PayloadTooLarge(f"Payload Too Large: {exc} (MCP_MAX_STRING_BYTES)") from None
     if hasattr(request, "scope"):
         # For the exchange's statistics and traffic record (mcp.ops.observe): no second parse.
-        request.scope["mcp.rpc"] = jsonrpc.facts(payload)
+        request.scope[scope_keys.RPC] = jsonrpc.facts(payload)
     return payload
 
 

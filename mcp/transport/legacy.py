@@ -17,16 +17,20 @@ from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 
-from mcp import dispatch, handlers, jsonrpc, metrics, sessions, sse
+from mcp import figures
 from mcp.bus import OUTBOX, Bus, get_bus
-from mcp.context import Context
+from mcp.calls.context import Context
+from mcp.calls.streams import OutboxStream
+from mcp.dispatch import sessions as dispatch
 from mcp.errors import BadRequest, MethodNotAllowed, NotAcceptable, UnsupportedMediaType, message_for
-from mcp.protocol import valid_session_id
-from mcp.responses import empty_response, sse_response
+from mcp.handlers import methods as handlers
+from mcp.sessions import operations as sessions
 from mcp.store import SessionStore, get_store
-from mcp.streams import OutboxStream
 from mcp.transport.events import outbox_events
 from mcp.transport.http import admit, classify, guarded, is_json_content_type, parse_accept, read_body
+from mcp.transport.responses import empty_response, sse_response
+from mcp.wire import jsonrpc, sse
+from mcp.wire.protocol import valid_session_id
 
 LEGACY_VERSION = "2024-11-05"
 
@@ -43,7 +47,7 @@ async def sse_endpoint(request: HttpRequest) -> HttpResponseBase:
     ctx = Context(request=info, session=None, store=store, bus=bus)
     await handlers.initialize(ctx, {"protocolVersion": LEGACY_VERSION})
     session = ctx.require_session()
-    metrics.SESSIONS_CREATED.inc()
+    figures.SESSIONS_CREATED.inc()
     token = await bus.claim(session.id, OUTBOX)
     return sse_response(legacy_events(store, bus, session.id, token))
 

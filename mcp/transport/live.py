@@ -15,8 +15,8 @@ from typing import Any
 
 from django.conf import settings
 
-from mcp import jsonrpc, sse
-from mcp.streams import AnswerStream, JsonAnswer, SseAnswer
+from mcp.calls.streams import AnswerStream, JsonAnswer, SseAnswer
+from mcp.wire import jsonrpc, sse
 
 # Queue item marking the end of the stream; carries the final message (or None).
 _END = object()

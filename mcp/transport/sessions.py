@@ -3,7 +3,7 @@
 POST carries one JSON-RPC message (a batch only in sessions negotiated at 2025-03-26);
 ``initialize`` creates the session and answers its id in ``Mcp-Session-Id``; every other
 message names that session. GET opens the session's SSE stream (or resumes a cut one with
-Last-Event-ID); DELETE ends the session. Protocol work happens in ``mcp.dispatch``;
+Last-Event-ID); DELETE ends the session. Protocol work happens in ``mcp.dispatch.sessions``;
 failures are raised as ``mcp.errors`` exceptions and answered by the boundary in
 ``mcp.transport.http``.
 """
@@ -17,10 +17,12 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 
-from mcp import authz, dispatch, handlers, jsonrpc, metrics, sessions
-from mcp import headers as header_rules
+from mcp import figures
+from mcp.auth import scopes as authz
 from mcp.bus import OUTBOX, Bus, get_bus, parse_event_id
-from mcp.context import Context, RequestInfo
+from mcp.calls.context import Context
+from mcp.calls.streams import JsonAnswer, RequestStream
+from mcp.dispatch import sessions as dispatch
 from mcp.errors import (
     BadRequest,
     HttpError,
@@ -33,12 +35,16 @@ from mcp.errors import (
 )
 from mcp.faults import inject as faults
 from mcp.faults import state as fault_state
-from mcp.protocol import BATCHES_ONLY_IN, PRIMING_SINCE
-from mcp.responses import empty_response, json_response, sse_response
+from mcp.handlers import methods as handlers
+from mcp.sessions import operations as sessions
 from mcp.store import Session, SessionStore, StoreUnavailable, get_store
-from mcp.streams import JsonAnswer, RequestStream
 from mcp.transport.events import one_shot, outbox_events, request_events
 from mcp.transport.http import admit, classify, parse_accept
+from mcp.transport.responses import empty_response, json_response, sse_response
+from mcp.wire import headers as header_rules
+from mcp.wire import jsonrpc
+from mcp.wire.protocol import BATCHES_ONLY_IN, PRIMING_SINCE
+from mcp.wire.request import RequestInfo
 
 
 def check_protocol_header(request: HttpRequest) -> None:
@@ -85,15 +91,15 @@ async def post(
     ctx = Context(request=info, session=session, store=store, bus=bus)
     ctx.faults = draw
     if isinstance(message, jsonrpc.Notification):
-        metrics.child(metrics.MESSAGES, "notification").inc()
+        figures.child(figures.MESSAGES, "notification").inc()
         await dispatch.notify(ctx, message)
         return empty_response(202)
     if isinstance(message, jsonrpc.Response):
-        metrics.child(metrics.MESSAGES, "response").inc()
+        figures.child(figures.MESSAGES, "response").inc()
         await bus.deliver_reply(session.id, message.id, payload)
         return empty_response(202)
 
-    metrics.child(metrics.MESSAGES, "request").inc()
+    figures.child(figures.MESSAGES, "request").inc()
     stream = RequestStream(
         bus=bus,
         session_id=session.id,
@@ -114,7 +120,7 @@ async def post(
 async def initialize(
     message: jsonrpc.Request, info: RequestInfo, store: SessionStore, bus: Bus, accepts_json: bool
 ) -> HttpResponseBase:
-    metrics.child(metrics.MESSAGES, "request").inc()
+    figures.child(figures.MESSAGES, "request").inc()
     profile = faults.header_profile(info)
     ctx = Context(request=info, session=None, store=store, bus=bus, request_id=message.id)
     try:
@@ -126,7 +132,7 @@ async def initialize(
     session = ctx.require_session()
     if profile is not None:
         await fault_state.set_profile(store, session, profile)
-    metrics.SESSIONS_CREATED.inc()
+    figures.SESSIONS_CREATED.inc()
     headers = {"Mcp-Session-Id": session.id}
     if not accepts_json:
         return sse_response(one_shot([jsonrpc.result(message.id, result)]), headers)
@@ -209,5 +215,5 @@ async def delete(request: HttpRequest) -> HttpResponseBase:
     session = await find_session(request, info, store)
     faults.refuse_expired(info, session)
     await sessions.end(session.id, store, bus)
-    metrics.SESSIONS_DELETED.inc()
+    figures.SESSIONS_DELETED.inc()
     return empty_response(204)

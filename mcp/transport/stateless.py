@@ -8,7 +8,7 @@ HTTP rules of this era, in the order they are checked (each refusal echoes the r
    server speaks (-32022 with ``data.supported``/``data.requested``), all HTTP 400;
 3. ``Mcp-Method`` equal to the body's method (-32020), then the method must exist in this era
    (HTTP 404, -32601), then ``Mcp-Name`` and a tool's ``Mcp-Param-*`` headers (-32020);
-4. ``subscriptions/listen`` answers a long-lived SSE stream (``mcp.listen``); any other request
+4. ``subscriptions/listen`` answers a long-lived SSE stream (``mcp.sessions.listen``); any other request
    runs in a task of its own, answered in JSON or, once it sends a message before its result,
    SSE. Closing the response cancels the request. No session is ever looked up or minted.
 
@@ -25,19 +25,26 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 
-from mcp import authz, jsonrpc, listen, metrics, modern, request_headers, sse, stateless
+from mcp import figures
+from mcp.auth import scopes as authz
 from mcp.bus import get_bus
-from mcp.context import Context, RequestInfo
+from mcp.calls.context import Context
+from mcp.calls.streams import JsonAnswer
+from mcp.dispatch import stateless
 from mcp.errors import BadRequest, HeaderMismatch, HttpError, McpError, MethodNotAllowed, message_for
 from mcp.faults import inject as faults
-from mcp.handlers import server_capabilities
-from mcp.protocol import PROTOCOL_HEADER
-from mcp.responses import empty_response, json_response, sse_response
+from mcp.handlers.methods import server_capabilities
+from mcp.sessions import listen
 from mcp.store import get_store
-from mcp.streams import JsonAnswer
 from mcp.tools import get_registry
 from mcp.transport.http import classify
 from mcp.transport.live import LiveStream
+from mcp.transport.responses import empty_response, json_response, sse_response
+from mcp.wire import jsonrpc, sse
+from mcp.wire import meta as modern
+from mcp.wire import routing_headers as request_headers
+from mcp.wire.protocol import PROTOCOL_HEADER
+from mcp.wire.request import RequestInfo
 
 
 async def post(
@@ -47,11 +54,11 @@ async def post(
         raise BadRequest("Bad Request: 2026-07-28 requests are single JSON-RPC messages (no batches)")
     message = classify(payload)
     if isinstance(message, jsonrpc.Notification):
-        metrics.child(metrics.MESSAGES, "notification").inc()
+        figures.child(figures.MESSAGES, "notification").inc()
         return empty_response(202)
     if isinstance(message, jsonrpc.Response):
         raise BadRequest("Bad Request: a 2026-07-28 server sends no requests, so it takes no responses")
-    metrics.child(metrics.MESSAGES, "request").inc()
+    figures.child(figures.MESSAGES, "request").inc()
     ctx = Context(request=info, session=None, store=get_store(), bus=get_bus(), request_id=message.id)
     try:
         if message.method == "tools/call":
@@ -128,13 +135,13 @@ def listen_response(message: jsonrpc.Request) -> HttpResponseBase:
 
 
 async def listen_events(subscription_id: jsonrpc.RequestId, agreed: dict[str, Any]) -> AsyncIterator[bytes]:
-    metrics.child(metrics.OPEN_STREAMS, "listen").inc()
+    figures.child(figures.OPEN_STREAMS, "listen").inc()
     try:
         keepalive = settings.MCP_KEEPALIVE_INTERVAL
         async for item in listen.messages(subscription_id, agreed, keepalive=keepalive):
             yield sse.comment() if item is None else sse.event(jsonrpc.encode(item))
     finally:
-        metrics.child(metrics.OPEN_STREAMS, "listen").dec()
+        figures.child(figures.OPEN_STREAMS, "listen").dec()
 
 
 async def other(request: HttpRequest) -> HttpResponseBase:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import faulthandler
 import os
+import secrets
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -20,8 +21,9 @@ import httpx
 import pytest
 
 from tests.e2e import deps
+from tests.e2e.cluster import Cluster, Node
 from tests.e2e.live import HTTP_TIMEOUT, LiveServer, start_server
-from tests.helpers import McpClient
+from tests.support.client import McpClient
 
 E2E_TEST_TIMEOUT = float(os.environ.get("E2E_TEST_TIMEOUT", "300"))
 # Fast keep-alives make idle streams observable within a test's patience.
@@ -135,3 +137,22 @@ def modern_python_sdk() -> Path:
 def modern_node_clients() -> Path:
     """node_modules with @modelcontextprotocol/client 2.x and the Inspector CLI."""
     return _setup(deps.modern_node_clients)
+
+
+@pytest.fixture
+async def cluster(server_factory, redis_url: str) -> AsyncIterator[Cluster]:
+    prefix = f"mn{secrets.token_hex(4)}"
+    env = {"REDIS_URL": redis_url, "MCP_REDIS_PREFIX": prefix, "MCP_KEEPALIVE_INTERVAL": 0.3}
+    server_a, server_b = server_factory(**env), server_factory(**env)
+    async with (
+        httpx.AsyncClient(base_url=server_a.url, timeout=HTTP_TIMEOUT) as http_a,
+        httpx.AsyncClient(base_url=server_b.url, timeout=HTTP_TIMEOUT) as http_b,
+    ):
+        nodes = Cluster(Node("A", server_a, http_a), Node("B", server_b, http_b), prefix, redis_url)
+        for node in (nodes.a, nodes.b):
+            health = await node.http.get("/health")
+            assert health.status_code == 200, health.text
+            assert health.json()["store"]["backend"] == "redis", (
+                f"node {node.name} is not on Redis: {health.text}"
+            )
+        yield nodes

@@ -29,7 +29,7 @@ import httpx
 import orjson
 
 from tests.e2e.deps import REPO
-from tests.helpers import McpClient
+from tests.support.client import McpClient
 
 SSE = "text/event-stream"
 

@@ -17,10 +17,9 @@ import pytest
 
 from mcp.faults.draws import sequence, summary
 from mcp.faults.profile import normalize
+from tests.e2e.cluster import Cluster, on
 from tests.e2e.live import HTTP_TIMEOUT, SSE, SseStream, open_get, open_stream
-from tests.e2e.test_multinode import Cluster, cluster, on  # noqa: F401
-from tests.helpers import McpClient
-from tests.redis_server import redis_url  # noqa: F401
+from tests.support.client import McpClient
 
 pytestmark = pytest.mark.e2e
 
@@ -225,7 +224,7 @@ async def test_the_same_seed_gives_the_same_sequence_in_two_server_runs(server_f
     assert {"ok", "http 503", "isError", "big"} <= set(runs[0])
 
 
-async def test_a_profile_set_through_node_a_applies_on_node_b(cluster: Cluster):  # noqa: F811
+async def test_a_profile_set_through_node_a_applies_on_node_b(cluster: Cluster):
     on_a = await cluster.initialize(cluster.a, send_initialized=False)
     on_b = on(on_a, cluster.b)
     await set_faults(on_a, **MIXED)

@@ -14,8 +14,7 @@ import httpx
 import pytest
 
 from tests.e2e.live import HOST, HTTP_TIMEOUT, open_get, start_server
-from tests.helpers import McpClient
-from tests.redis_server import redis_url  # noqa: F401
+from tests.support.client import McpClient
 
 pytestmark = pytest.mark.e2e
 
@@ -40,7 +39,7 @@ def gunicorn_argv(port: int) -> list[str]:
 
 async def test_two_gunicorn_workers_share_sessions_and_drain_on_sigterm(
     tmp_path: Path,
-    redis_url: str,  # noqa: F811
+    redis_url: str,
 ):
     env = {"REDIS_URL": redis_url, "MCP_REDIS_PREFIX": f"gunicorn{secrets.token_hex(4)}"}
     server = start_server(tmp_path, env, argv=gunicorn_argv)

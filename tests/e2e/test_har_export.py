@@ -11,7 +11,7 @@ from haralyzer import HarParser
 
 from tests.e2e.live import open_get
 from tests.e2e.test_faults import drain, notifications_call, open_post, set_faults
-from tests.faults.test_har import export
+from tests.traffic.test_har import export
 
 pytestmark = pytest.mark.e2e
 

@@ -1,7 +1,7 @@
 """Two real server processes sharing one Redis: no sticky sessions needed.
 
 Nodes A and B are separate uvicorn processes started by ``server_factory`` with the same
-REDIS_URL (a private redis-server from tests/redis_server.py, never the system one) and
+REDIS_URL (a private redis-server from tests/support/redis_server.py, never the system one) and
 their own MCP_REDIS_PREFIX per test, so tests do not see each other's sessions. Whatever a
 client does on one node is visible on the other: session state, GET-stream notifications,
 replies to server-to-client requests, tasks, resumable request streams, DELETE and
@@ -14,13 +14,10 @@ message read is checked against the official schema.
 from __future__ import annotations
 
 import asyncio
-import re
 import secrets
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,20 +26,19 @@ import orjson
 import pytest
 
 from mcp.store.redis import RedisSessionStore
+from tests.e2e.cluster import Cluster, Node, on
 from tests.e2e.deps import REPO
 from tests.e2e.live import (
     HTTP_TIMEOUT,
     SSE,
-    LiveServer,
     SseStream,
     get_headers,
     open_get,
     open_stream,
     server_env,
 )
-from tests.helpers import ACCEPT_BOTH, McpClient, messages_of, parse_sse
-from tests.redis_server import redis_url  # noqa: F401
-from tests.schema_check import assert_valid
+from tests.support.client import ACCEPT_BOTH, McpClient, messages_of, parse_sse
+from tests.support.schema_check import assert_valid
 
 pytestmark = pytest.mark.e2e
 
@@ -55,51 +51,6 @@ SUBPROCESS_TIMEOUT = 60.0
 
 
 # --- Two nodes, one session -------------------------------------------------------------------
-
-
-@dataclass
-class Node:
-    name: str
-    server: LiveServer
-    http: httpx.AsyncClient
-
-
-@dataclass
-class Cluster:
-    a: Node
-    b: Node
-    prefix: str
-    redis_url: str
-
-    async def initialize(self, node: Node, **kwargs: Any) -> McpClient:
-        client = McpClient(node.http)
-        await client.initialize(client_name="multinode", **kwargs)
-        assert client.session_id and re.fullmatch(r"[\x21-\x7e]{1,128}", client.session_id)
-        return client
-
-
-def on(client: McpClient, node: Node) -> McpClient:
-    """The same session, spoken to on another node (JSON-RPC ids stay unique in the session)."""
-    return McpClient(node.http, session_id=client.session_id, protocol=client.protocol, _ids=client._ids)
-
-
-@pytest.fixture
-async def cluster(server_factory, redis_url: str) -> AsyncIterator[Cluster]:  # noqa: F811
-    prefix = f"mn{secrets.token_hex(4)}"
-    env = {"REDIS_URL": redis_url, "MCP_REDIS_PREFIX": prefix, "MCP_KEEPALIVE_INTERVAL": 0.3}
-    server_a, server_b = server_factory(**env), server_factory(**env)
-    async with (
-        httpx.AsyncClient(base_url=server_a.url, timeout=HTTP_TIMEOUT) as http_a,
-        httpx.AsyncClient(base_url=server_b.url, timeout=HTTP_TIMEOUT) as http_b,
-    ):
-        nodes = Cluster(Node("A", server_a, http_a), Node("B", server_b, http_b), prefix, redis_url)
-        for node in (nodes.a, nodes.b):
-            health = await node.http.get("/health")
-            assert health.status_code == 200, health.text
-            assert health.json()["store"]["backend"] == "redis", (
-                f"node {node.name} is not on Redis: {health.text}"
-            )
-        yield nodes
 
 
 # --- Helpers ---------------------------------------------------------------------------------------
@@ -373,7 +324,7 @@ async def test_delete_on_b_ends_the_get_stream_open_on_a_and_both_forget_the_ses
 
 async def test_an_idle_session_expires_on_every_node_and_the_sweep_command_runs(
     server_factory,
-    redis_url: str,  # noqa: F811
+    redis_url: str,
     tmp_path: Path,
 ):
     prefix = f"mn{secrets.token_hex(4)}"

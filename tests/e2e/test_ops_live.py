@@ -14,8 +14,7 @@ import httpx
 import pytest
 
 from tests.e2e.live import HTTP_TIMEOUT, console_script_argv, open_get, start_server
-from tests.helpers import McpClient
-from tests.redis_server import redis_url  # noqa: F401
+from tests.support.client import McpClient
 
 pytestmark = pytest.mark.e2e
 
@@ -43,7 +42,7 @@ async def call_echo(url: str, client: McpClient, n: int) -> None:
         assert not result.get("isError"), result
 
 
-async def test_metrics_and_status_add_up_across_two_workers(tmp_path: Path, redis_url: str):  # noqa: F811
+async def test_metrics_and_status_add_up_across_two_workers(tmp_path: Path, redis_url: str):
     prefix = f"ops{secrets.token_hex(4)}"
     server = start_server(
         tmp_path,
@@ -89,7 +88,7 @@ async def test_metrics_and_status_add_up_across_two_workers(tmp_path: Path, redi
 
 async def test_sigterm_drains_streams_with_a_retry_hint_and_keeps_sessions(
     tmp_path: Path,
-    redis_url: str,  # noqa: F811
+    redis_url: str,
 ):
     env = {"REDIS_URL": redis_url, "MCP_REDIS_PREFIX": f"drain{secrets.token_hex(4)}"}
     leaving = start_server(tmp_path / "a", env)

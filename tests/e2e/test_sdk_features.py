@@ -28,7 +28,7 @@ import pytest
 
 from tests.e2e.deps import clean_env
 from tests.e2e.live import LiveServer
-from tests.schema_check import assert_valid, check
+from tests.support.schema_check import assert_valid, check
 
 pytestmark = pytest.mark.e2e
 

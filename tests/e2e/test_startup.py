@@ -14,7 +14,7 @@ import orjson
 import pytest
 
 from tests.e2e.live import HTTP_TIMEOUT, console_script_argv, server_env, start_server
-from tests.helpers import McpClient
+from tests.support.client import McpClient
 
 pytestmark = pytest.mark.e2e
 

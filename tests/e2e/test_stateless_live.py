@@ -14,9 +14,8 @@ import httpx
 import pytest
 
 from tests.e2e.live import HTTP_TIMEOUT, LiveServer, SseStream, open_stream
-from tests.modern_client import modern_headers, modern_post, modern_result, request_meta
-from tests.redis_server import redis_url  # noqa: F401
-from tests.schema_check import assert_modern_valid
+from tests.support.modern_client import modern_headers, modern_post, modern_result, request_meta
+from tests.support.schema_check import assert_modern_valid
 
 pytestmark = pytest.mark.e2e
 
@@ -92,7 +91,7 @@ async def test_the_server_ends_a_subscription_with_its_result(server_factory):
         assert done["result"]["_meta"][SUBSCRIPTION_ID] == 7
 
 
-async def test_a_change_made_on_node_b_reaches_a_listener_on_node_a(server_factory, redis_url):  # noqa: F811
+async def test_a_change_made_on_node_b_reaches_a_listener_on_node_a(server_factory, redis_url):
     env = {"REDIS_URL": redis_url, "MCP_REDIS_PREFIX": f"st{secrets.token_hex(4)}"}
     node_a, node_b = server_factory(**env), server_factory(**env)
     async with (
@@ -135,7 +134,7 @@ async def test_closing_a_request_stream_cancels_the_request(server_factory):
             pytest.fail(f"the request was not cancelled after its stream closed:\n{server.log()}")
 
 
-async def test_an_input_required_round_started_on_a_completes_on_b(server_factory, redis_url):  # noqa: F811
+async def test_an_input_required_round_started_on_a_completes_on_b(server_factory, redis_url):
     env = {"REDIS_URL": redis_url, "MCP_REDIS_PREFIX": f"st{secrets.token_hex(4)}"}
     node_a, node_b = server_factory(**env), server_factory(**env)  # each with its own secret key
     async with (
@@ -152,7 +151,7 @@ async def test_an_input_required_round_started_on_a_completes_on_b(server_factor
         assert replayed.json()["error"]["code"] == -32602  # the nonce was spent on node B
 
 
-async def test_a_task_started_on_a_takes_its_input_and_is_read_on_b(server_factory, redis_url):  # noqa: F811
+async def test_a_task_started_on_a_takes_its_input_and_is_read_on_b(server_factory, redis_url):
     env = {"REDIS_URL": redis_url, "MCP_REDIS_PREFIX": f"st{secrets.token_hex(4)}"}
     node_a, node_b = server_factory(**env), server_factory(**env)
     meta = request_meta(capabilities={"elicitation": {}, "extensions": {"io.modelcontextprotocol/tasks": {}}})

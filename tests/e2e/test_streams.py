@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from tests.e2e.live import HTTP_TIMEOUT, SSE, SseStream, get_headers, open_get
-from tests.helpers import McpClient, messages_of, parse_sse
+from tests.support.client import McpClient, messages_of, parse_sse
 
 pytestmark = pytest.mark.e2e
 

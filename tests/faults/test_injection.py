@@ -9,8 +9,8 @@ import pytest
 from prometheus_client import REGISTRY
 
 from mcp.bus import OUTBOX, get_bus
-from tests.helpers import McpClient
-from tests.test_auth import ISSUER, hs_token, jwt_mode  # noqa: F401
+from tests.support.client import McpClient
+from tests.support.tokens import hs_token
 
 
 def injected(kind: str) -> float:
@@ -87,7 +87,7 @@ async def test_unauthorized_on_the_next_request_only_without_jwt(session):
     assert "result" in await session.rpc("ping")
 
 
-async def test_unauthorized_in_jwt_mode_points_at_the_resource_metadata(http, jwt_mode):  # noqa: F811
+async def test_unauthorized_in_jwt_mode_points_at_the_resource_metadata(http, jwt_mode):
     client = McpClient(http, extra_headers={"Authorization": f"Bearer {hs_token()}"})
     await client.initialize()
     await set_faults(client, seed=1, unauthorized={"after": 1})

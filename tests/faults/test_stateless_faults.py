@@ -8,7 +8,7 @@ import pytest
 
 from mcp.faults.draws import draw
 from mcp.faults.profile import normalize
-from tests.modern_client import modern_error, modern_post, modern_result
+from tests.support.modern_client import modern_error, modern_post, modern_result
 
 
 def faults(**profile) -> dict[str, str]:

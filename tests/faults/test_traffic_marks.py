@@ -8,10 +8,10 @@ import orjson
 import pytest
 from django.test import override_settings
 
-from mcp import traffic
 from mcp.store import get_store
-from tests.helpers import McpClient
-from tests.test_ops_admin import CHANGELIST, login, run_action
+from mcp.traffic import record as traffic
+from tests.support.admin import CHANGELIST, login, run_action
+from tests.support.client import McpClient
 
 
 async def set_faults(client: McpClient, **profile) -> None:

@@ -13,9 +13,9 @@ from django.core.exceptions import ImproperlyConfigured
 from jsonschema import Draft202012Validator
 
 from mcp.store import get_store
-from mcp.tools.calc_math import js_number
-from mcp.tools.calculator import HISTORY, HISTORY_LIMIT, sample_tool
-from tests.helpers import McpClient, messages_of
+from mcp.tools.calculator.arithmetic import js_number
+from mcp.tools.calculator.toolset import HISTORY, HISTORY_LIMIT, sample_tool
+from tests.support.client import McpClient, messages_of
 
 JSON_RPC_INVALID_PARAMS = -32602
 RESOURCE_NOT_FOUND = -32002
@@ -164,7 +164,7 @@ class TestConcurrentHistory:
         push = store.push
 
         async def recording_push(session_id, name, item, *, cap):
-            if name != "traffic":  # each exchange is also recorded (mcp.traffic)
+            if name != "traffic":  # each exchange is also recorded (mcp.traffic.record)
                 appended.append(item["id"])
             return await push(session_id, name, item, cap=cap)
 

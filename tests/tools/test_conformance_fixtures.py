@@ -14,9 +14,9 @@ import orjson
 import pytest
 
 from mcp.bus import OUTBOX, get_bus
-from mcp.tools.conformance import PNG_BASE64, WAV_BASE64
-from tests.helpers import McpClient, messages_of, parse_sse
-from tests.schema_check import assert_all_valid, assert_valid
+from mcp.tools.conformance.base import PNG_BASE64, WAV_BASE64
+from tests.support.client import McpClient, messages_of, parse_sse
+from tests.support.schema_check import assert_all_valid, assert_valid
 
 CONFORMANCE_TOOLS = {
     "test_simple_text",

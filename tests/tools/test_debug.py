@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 
 from mcp.bus import get_bus
-from mcp.context import Context, RequestInfo
+from mcp.calls.context import Context
 from mcp.store import get_store
 from mcp.tools.debug import TOOLSET
-from tests.helpers import McpClient
+from mcp.wire.request import RequestInfo
+from tests.support.client import McpClient
 
 SEED_TOOLS = {
     "echo": "Echo back the provided message",

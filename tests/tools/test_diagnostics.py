@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from mcp.bus import OUTBOX, get_bus
-from tests.helpers import McpClient, messages_of, parse_sse
+from tests.support.client import McpClient, messages_of, parse_sse
 
 
 async def outbox_messages(session: McpClient) -> list[dict]:

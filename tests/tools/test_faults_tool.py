@@ -7,7 +7,7 @@ from django.test import override_settings
 
 from mcp.faults.profile import normalize
 from mcp.store import get_store
-from tests.helpers import McpClient
+from tests.support.client import McpClient
 
 
 async def set_faults(client: McpClient, **arguments) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import jsonschema
 import pytest
 
-from tests.schema_check import assert_valid
+from tests.support.schema_check import assert_valid
 
 
 async def tool_definition(session, name):

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from mcp.redact import describe_exception
-from mcp.sweeper import sweep_once
+from mcp.sessions.sweeper import sweep_once
 
 
 class Command(BaseCommand):

@@ -14,7 +14,6 @@ import pytest
 
 from tests.e2e.live import HTTP_TIMEOUT, LiveServer, start_server
 from tests.e2e.oauth.support import ACCESS_TTL, DocumentServer, self_signed
-from tests.redis_server import redis_url  # noqa: F401
 
 
 @pytest.fixture(scope="module")

@@ -39,7 +39,6 @@ from tests.e2e.oauth_flow import (
     register,
     tokens_for,
 )
-from tests.redis_server import redis_url  # noqa: F401
 
 pytestmark = pytest.mark.e2e
 
@@ -417,7 +416,7 @@ def test_admin_lists_clients_grants_tokens_masked_and_revokes_at_once(auth_serve
     )
 
 
-def test_a_revocation_on_one_node_is_refused_at_once_on_another(tmp_path, redis_url):  # noqa: F811
+def test_a_revocation_on_one_node_is_refused_at_once_on_another(tmp_path, redis_url):
     """Two processes on one database and one Redis: the revocation check crosses processes, and
     the GET stream that node B holds open for the token ends too."""
     resource = "http://127.0.0.1:1/mcp"

@@ -1,0 +1,117 @@
+"""The 2025 eras' method table and the one place a request becomes a response.
+
+``METHODS`` and ``NOTIFICATIONS`` are literal tables: grep finds every method the server
+answers. ``respond`` never raises (except cancellation): any failure becomes a JSON-RPC
+error with the request's id (``mcp.errors.message_for``: an unexpected exception is logged
+with an error id, no traceback reaches the client). ``start`` runs a request in a task of its
+own, so a session's notifications/cancelled can stop it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from mcp import figures
+from mcp.calls import running
+from mcp.calls.context import Context
+from mcp.dispatch.base import STORE_DOWN, Handler, NotificationHandler, invoke
+from mcp.errors import MethodNotFound, RequestCancelled, ServiceUnavailable, message_for
+from mcp.handlers import methods as handlers
+from mcp.handlers import tasks
+from mcp.redact import describe_exception
+from mcp.store import StoreUnavailable
+from mcp.wire import jsonrpc
+
+logger = logging.getLogger("mcp.dispatch")
+
+# initialize is answered by the transport (it creates the session) through handlers.initialize.
+METHODS: dict[str, Handler] = {
+    "ping": handlers.ping,
+    "logging/setLevel": handlers.set_log_level,
+    "tools/list": handlers.list_tools,
+    "tools/call": handlers.call_tool,
+    "resources/list": handlers.list_resources,
+    "resources/templates/list": handlers.list_resource_templates,
+    "resources/read": handlers.read_resource,
+    "resources/subscribe": handlers.subscribe,
+    "resources/unsubscribe": handlers.unsubscribe,
+    "prompts/list": handlers.list_prompts,
+    "prompts/get": handlers.get_prompt,
+    "completion/complete": handlers.complete,
+    "tasks/get": tasks.get,
+    "tasks/result": tasks.result,
+    "tasks/list": tasks.list_tasks,
+    "tasks/cancel": tasks.cancel,
+}
+
+NOTIFICATIONS: dict[str, NotificationHandler] = {
+    "notifications/initialized": handlers.initialized,
+    "notifications/cancelled": handlers.cancelled,
+    "notifications/roots/list_changed": handlers.ignored,
+    "notifications/progress": handlers.ignored,
+}
+
+
+async def respond(ctx: Context, request: jsonrpc.Request) -> dict[str, Any]:
+    """Run ``request`` and return its response message."""
+    handler = METHODS.get(request.method)
+    if handler is None:
+        figures.child(figures.REQUESTS, "unknown", "error").inc()
+        return message_for(request.id, MethodNotFound(f"Method not found: {request.method[:100]}"))
+    try:
+        result = await invoke(ctx, request, handler)
+    except (asyncio.CancelledError, StoreUnavailable):
+        raise
+    except Exception as exc:
+        return message_for(request.id, exc)
+    return jsonrpc.result(request.id, result)
+
+
+def start(ctx: Context, request: jsonrpc.Request) -> asyncio.Task[None]:
+    """Run ``request`` in a task of its own, its answer going to ``ctx.stream``.
+
+    Within a session the task is tracked by request id, so notifications/cancelled (or the
+    session's end) stops it.
+    """
+    meta = request.params.get("_meta")
+    ctx.request_id, ctx.meta = request.id, meta if isinstance(meta, dict) else {}
+    task = asyncio.create_task(run(ctx, request))
+    if ctx.session is not None:
+        running.track(ctx.session.id, request.id, task)
+    return task
+
+
+async def run(ctx: Context, request: jsonrpc.Request) -> None:
+    """Answer ``request`` on its stream; when cancelled, close the stream without a result."""
+    stream = ctx.stream
+    if stream is None:
+        raise RuntimeError("dispatch.run needs a Context with a stream")
+    try:
+        response = await respond(ctx, request)
+    except StoreUnavailable as exc:
+        if not stream.refuse(exc):
+            # The answer is already streaming: end it with the error, if the bus still answers.
+            with contextlib.suppress(StoreUnavailable):
+                await stream.finish(message_for(request.id, ServiceUnavailable(STORE_DOWN)))
+        return
+    except asyncio.CancelledError:
+        if stream.streaming:
+            await stream.finish(None)
+        else:
+            await stream.finish(message_for(request.id, RequestCancelled()))
+        return
+    await stream.finish(response)
+
+
+async def notify(ctx: Context, notification: jsonrpc.Notification) -> None:
+    """Handle a client notification; unknown ones are accepted and ignored, as JSON-RPC asks."""
+    handler = NOTIFICATIONS.get(notification.method)
+    if handler is None:
+        return
+    try:
+        await handler(ctx, notification.params)
+    except Exception as exc:
+        logger.warning("notification %s failed: %s", notification.method[:100], describe_exception(exc))
