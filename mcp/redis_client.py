@@ -27,6 +27,7 @@ import re
 import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -147,6 +148,19 @@ def pack(args: Sequence[Any]) -> bytes:
     return b"".join(parts)
 
 
+@dataclass(slots=True)
+class RoundTrips:
+    """What the multiplexed connections of this process have sent: ``round_trips`` counts the
+    writes (each a batch of commands whose replies are then awaited together), ``commands``
+    the commands in them. A test reads the difference over one operation."""
+
+    round_trips: int = 0
+    commands: int = 0
+
+
+SENT = RoundTrips()
+
+
 class Multiplexer:
     """Short commands from concurrent tasks on one shared connection, pipelined.
 
@@ -177,20 +191,35 @@ class Multiplexer:
         self._reader: asyncio.Task[None] | None = None
 
     async def execute(self, *args: Any) -> Any:
-        conn = self._conn or await self._connect()
+        if self._conn is None:
+            await self._connect()
+        return await self.submit(*args)
+
+    def submit(self, *args: Any) -> asyncio.Future[Any]:
+        """Queue a command now, in order with every other one, and return its reply's future;
+        on a connection that is not open yet the future fails with ``ConnectionError``."""
         answer = self.loop.create_future()
+        conn = self._conn
+        if conn is None:
+            answer.set_exception(RedisConnectionError("the Redis connection is not open"))
+            return answer
         self._outgoing.append(pack(args))
         self._waiting.append(answer)
         if not self._flush_pending:
             self._flush_pending = True
             self.loop.call_soon(self._flush, conn)
-        return await answer
+        return answer
+
+    @property
+    def connected(self) -> bool:
+        return self._conn is not None
 
     async def _connect(self) -> Any:
         async with self._connecting:
             if self._conn is None:
                 conn = self._pool.connection_class(**self._pool.connection_kwargs)
                 await conn.connect()
+                await _load_scripts(conn)
                 self._conn = conn
             return self._conn
 
@@ -207,6 +236,8 @@ class Multiplexer:
         except Exception as exc:
             self._fail(conn, exc)
             return
+        SENT.round_trips += 1
+        SENT.commands += len(data)
         if self._reader is None or self._reader.done():
             self._reader = self.loop.create_task(self._read(conn))
 
@@ -270,14 +301,43 @@ async def close_client(client: aioredis.Redis) -> None:
     await client.aclose()
 
 
+@dataclass(frozen=True, slots=True)
+class LuaStep:
+    """A change one component asks another's script to make in the same atomic step (so
+    both cost one round trip): ``source`` defines ``local function <name>(K, A)``, which is
+    called with ``keys`` and ``args``. ``url`` names the Redis it is meant for: only a
+    script on that server may run it."""
+
+    url: str
+    name: str
+    source: str
+    keys: tuple[str, ...]
+    args: tuple[Any, ...]
+
+
+# Every script made so far: a new multiplexed connection loads them all before its first
+# command, so a script queued ahead of another (write-behind) meets no NOSCRIPT after a restart.
+_SCRIPTS: dict[str, str] = {}
+
+
+async def _load_scripts(conn: Any) -> None:
+    sources = list(_SCRIPTS.values())
+    if sources:
+        await conn.send_packed_command([pack(("SCRIPT", "LOAD", source)) for source in sources])
+        for _ in sources:
+            await conn.read_response()
+
+
 class Script:
     """A Lua script run by digest (EVALSHA) on the client's multiplexed connection, loaded
-    on first use on each server. A lost connection is retried once on a new one (a Redis
-    restart leaves the old connection dead), as the pooled client's retry did."""
+    when a connection opens (and again on NOSCRIPT, after a script cache flush). A lost
+    connection is retried once on a new one (a Redis restart leaves the old connection
+    dead), as the pooled client's retry did."""
 
     def __init__(self, source: str) -> None:
         self.source = source
         self.sha = hashlib.sha1(source.encode(), usedforsecurity=False).hexdigest()
+        _SCRIPTS[self.sha] = source
 
     async def __call__(self, client: aioredis.Redis, keys: Sequence[str], args: Sequence[Any]) -> Any:
         lane = multiplexer(client)
@@ -286,6 +346,27 @@ class Script:
             return await self._loaded(client, lambda: lane.execute(*command))
         except (RedisConnectionError, OSError):
             return await self._loaded(client, lambda: lane.execute(*command))
+
+    def submit(self, client: aioredis.Redis, keys: Sequence[str], args: Sequence[Any]) -> asyncio.Future[Any]:
+        """Queue the call now, ahead of any command asked after it, and return the outcome's
+        future (a task: a lost connection or an unknown script is retried as ``__call__`` does)."""
+        lane = multiplexer(client)
+        sent = lane.submit("EVALSHA", self.sha, len(keys), *keys, *args) if lane.connected else None
+        return asyncio.ensure_future(self._settle(client, keys, args, sent))
+
+    async def _settle(
+        self,
+        client: aioredis.Redis,
+        keys: Sequence[str],
+        args: Sequence[Any],
+        sent: asyncio.Future[Any] | None,
+    ) -> Any:
+        if sent is not None:
+            try:
+                return await sent
+            except (NoScriptError, RedisConnectionError, OSError):
+                pass
+        return await self(client, keys, args)
 
     async def binary(self, client: aioredis.Redis, keys: Sequence[str], args: Sequence[Any]) -> Any:
         """Run on a pooled connection with the reply's strings left as bytes (binary data,

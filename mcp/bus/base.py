@@ -20,7 +20,10 @@ The bus also carries replies to server-to-client requests (``expect_reply`` /
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mcp.redis_client import LuaStep
 
 OUTBOX = "g"
 
@@ -149,6 +152,14 @@ class Bus:
     async def drop_session(self, session_id: str) -> None:
         """Delete every stream of the session and end its readers (StreamClosed)."""
         raise NotImplementedError("subclasses of Bus must provide drop_session()")
+
+    def drop_step(self, session_id: str) -> LuaStep | None:
+        """``drop_session``'s change as a step another Redis script can run in its own atomic
+        step (then call ``dropped``); None for a bus not in Redis."""
+        return None
+
+    def dropped(self, session_id: str) -> None:
+        """What ``drop_session`` does in this process, after its ``drop_step`` ran elsewhere."""
 
     async def overflows(self) -> int:
         """Events dropped from full streams since the bus began, across every process."""

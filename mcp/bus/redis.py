@@ -49,9 +49,20 @@ import redis.asyncio as aioredis
 
 from mcp.bus.base import OUTBOX, Bus, Event, ReplyWaiter, StreamClosed, StreamInfo
 from mcp.bus.redis_listener import CLOSED, OWNER, Listener, ReplySlot
-from mcp.bus.redis_scripts import CLAIM, DROP, INFO, LOOK, MARK_DELIVERED, NEW_STREAM, PUBLISH, REPLY
+from mcp.bus.redis_scripts import (
+    CLAIM,
+    DROP,
+    DROP_STREAMS,
+    INFO,
+    LOOK,
+    MARK_DELIVERED,
+    NEW_STREAM,
+    PUBLISH,
+    REPLY,
+)
 from mcp.redis_client import (
     UNAVAILABLE,
+    LuaStep,
     close_redis,
     delete_matching,
     get_redis,
@@ -282,12 +293,21 @@ class RedisBus(Bus):
 
     async def drop_session(self, session_id: str) -> None:
         self._listener.close_session(session_id)
+        step = self.drop_step(session_id)
         with unavailable_on_error("drop_session"):
-            await DROP(
-                self.redis,
-                [self._meta(session_id), self._tombstone(session_id)],
-                [self._head, session_id, self._listener.channel(session_id), DROPPED_TTL * 1000],
-            )
+            await DROP(self.redis, step.keys, step.args)
+
+    def drop_step(self, session_id: str) -> LuaStep:
+        return LuaStep(
+            url=self.url,
+            name="drop_streams",
+            source=DROP_STREAMS,
+            keys=(self._meta(session_id), self._tombstone(session_id)),
+            args=(self._head, session_id, self._listener.channel(session_id), DROPPED_TTL * 1000),
+        )
+
+    def dropped(self, session_id: str) -> None:
+        self._listener.close_session(session_id)
 
     def local_sessions(self) -> list[str]:
         return []

@@ -133,17 +133,22 @@ end
 return {queued, tonumber(fields[1] or '0'), delivered, fields[3] == '1' and 1 or 0}
 """)
 
-# KEYS: meta, tombstone. ARGV: head, sid, channel, tombstone ttl ms.
-DROP = Script("""
-redis.call('SET', KEYS[2], '1', 'PX', ARGV[4])
-for _, field in ipairs(redis.call('HKEYS', KEYS[1])) do
-  local name = string.match(field, '^(.+)%.seq$')
-  if name then redis.call('DEL', ARGV[1] .. name .. ':' .. ARGV[2]) end
+# K: meta, tombstone. A: head, sid, channel, tombstone ttl ms. A function, so that the store
+# can run it in the same step as the session's deletion (``RedisBus.drop_step``).
+DROP_STREAMS = """
+local function drop_streams(K, A)
+  redis.call('SET', K[2], '1', 'PX', A[4])
+  for _, field in ipairs(redis.call('HKEYS', K[1])) do
+    local name = string.match(field, '^(.+)%.seq$')
+    if name then redis.call('DEL', A[1] .. name .. ':' .. A[2]) end
+  end
+  redis.call('DEL', K[1])
+  redis.call('PUBLISH', A[3], 'c')
 end
-redis.call('DEL', KEYS[1])
-redis.call('PUBLISH', ARGV[3], 'c')
-return 1
-""")
+"""
+
+# KEYS, ARGV: as DROP_STREAMS's K and A.
+DROP = Script(DROP_STREAMS + "drop_streams(KEYS, ARGV)\nreturn 1\n")
 
 # KEYS: waiter, mailbox. ARGV: reply, ttl ms, channel, request id. Returns 1 if a waiter was
 # registered; the registration is consumed, so a duplicate reply finds nobody. The reply is

@@ -326,7 +326,9 @@ async def complete(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 async def initialized(ctx: Context, params: dict[str, Any]) -> None:
     session = ctx.require_session()
     if not session.initialized:
-        await ctx.store.update(session.id, initialized=True)
+        # Written behind: with the session's next request (one round trip fewer per session).
+        ctx.store.update_soon(session.id, initialized=True)
+        session.initialized = True
 
 
 async def cancelled(ctx: Context, params: dict[str, Any]) -> None:

@@ -6,8 +6,9 @@ act on sessions through these functions, never through a view:
 - ``owned`` finds a live session for a caller (another principal's session looks unknown);
 - ``push`` queues a message on a session's GET stream (the admin's test notification);
 - ``end`` forgets a session everywhere: its record, its streams (every reader, on every
-  process, ends), and the requests it has running in this process; ``release`` does the
-  last two for a session the store already dropped (expiry);
+  process, ends), and the requests it has running in this process; ``end_if`` does so
+  only for a caller whose ``Claim`` holds (a DELETE: one Redis round trip in all);
+  ``release`` does the last two for a session the store already dropped (expiry);
 - ``counted_stream`` / ``open_streams`` count the SSE streams a session holds open here.
 """
 
@@ -24,6 +25,7 @@ from mcp.bus import OUTBOX, Bus
 from mcp.calls import running
 from mcp.errors import SessionNotFound
 from mcp.store import Session, SessionStore
+from mcp.store.base import DELETED, Claim
 
 
 async def owned(
@@ -50,6 +52,22 @@ async def end(session_id: str, store: SessionStore, bus: Bus) -> None:
     """Forget a session everywhere: its record, its streams (readers end), its running requests."""
     await store.delete(session_id)
     await release(session_id, bus)
+
+
+async def end_if(session_id: str, claim: Claim, store: SessionStore, bus: Bus) -> str:
+    """``end`` if ``claim`` holds, checked and done in one atomic step (the bus's part too,
+    when the store can run it: both in Redis); ``DELETED``, ``UNKNOWN`` or ``REFUSED``."""
+    step = bus.drop_step(session_id)
+    if step is not None and not store.runs(step):
+        step = None
+    outcome = await store.delete_if(session_id, claim, then=step)
+    if outcome == DELETED:
+        if step is not None:
+            bus.dropped(session_id)
+        else:
+            await bus.drop_session(session_id)
+        running.cancel_session(session_id)
+    return outcome
 
 
 async def push(session_id: str, message: dict[str, Any], store: SessionStore, bus: Bus) -> bool:

@@ -13,9 +13,11 @@ Guarantees every backend gives:
   two concurrent writers never lose each other's writes to different fields, and ``push``
   never loses an item (up to the list's cap, beyond which the oldest are dropped).
 - Each session has one log of opaque byte strings (``append_log``, ``read_log``: the
-  traffic record), capped like a list and deleted with the session. ``append_log`` may be
-  write-behind: what it queued is written within one store round trip, and ``read_log``
-  (in the same process) sees everything appended before it was called.
+  traffic record), capped like a list and deleted with the session. ``append_log`` and
+  ``update_soon`` may be write-behind: what they queued is written ahead of the store's next
+  command, or within ``write_delay`` seconds; ``read_log`` and ``get`` (in the same
+  process) see everything queued before they were called.
+- ``delete_if`` checks who may end a session (``Claim``) and removes it in one atomic step.
 """
 
 from __future__ import annotations
@@ -23,12 +25,22 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp.errors import StoreUnavailable
 
+if TYPE_CHECKING:
+    from mcp.redis_client import LuaStep
+
 # Fields of the session record that ``update`` may set.
 UPDATABLE = frozenset({"initialized", "log_level", "protocol_version", "client_info", "client_capabilities"})
+
+
+def check_updatable(fields: dict[str, Any]) -> None:
+    """ValueError naming the fields ``update`` may not set."""
+    unknown = set(fields) - UPDATABLE
+    if unknown:
+        raise ValueError(f"not updatable: {', '.join(sorted(unknown))}")
 
 
 # Record fields left out of the stored form while at these values.
@@ -150,11 +162,44 @@ class LimitReached(Exception):
 
 NO_LIMITS = Limits()
 
+# What ``delete_if`` did.
+DELETED = "deleted"
+UNKNOWN = "unknown"
+REFUSED = "refused"
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """Who may end a session, checked in the same atomic step as its removal: it must be
+    live, bound to ``principal`` (None: to nobody), of the era ``stateless`` names (the
+    stateless era's records are at ``modern_version``), and without the app-state key
+    ``refused_by`` set (a fault that expired it)."""
+
+    principal: str | None
+    stateless: bool
+    modern_version: str
+    refused_by: str | None = None
+
+    def verdict(self, session: Session | None) -> str | None:
+        """``UNKNOWN`` or ``REFUSED`` when the claim does not hold for ``session``, else None."""
+        if (
+            session is None
+            or session.principal != self.principal
+            or (session.protocol_version == self.modern_version) != self.stateless
+        ):
+            return UNKNOWN
+        if self.refused_by and session.state.get(self.refused_by):
+            return REFUSED
+        return None
+
 
 class SessionStore:
     """Owns session policy over a handful of backend primitives (see module docstring)."""
 
     backend = "base"
+    # Seconds a write-behind write (``append_log``, ``update_soon``) may wait for a command
+    # to ride with (backends that write at once ignore it).
+    write_delay = 0.0
 
     def __init__(self, *, timeout: float) -> None:
         self.timeout = timeout
@@ -212,6 +257,11 @@ class SessionStore:
         """Set top-level fields (see UPDATABLE); False if the session is gone."""
         raise NotImplementedError("subclasses of SessionStore must provide update()")
 
+    def update_soon(self, session_id: str, **fields: Any) -> None:
+        """``update`` written behind: returns at once (nothing if the session is gone); see
+        the module docstring for when it is written."""
+        raise NotImplementedError("subclasses of SessionStore must provide update_soon()")
+
     async def set_state(self, session_id: str, key: str, value: Any) -> bool:
         """Set one key of the session's app state; False if the session is gone."""
         raise NotImplementedError("subclasses of SessionStore must provide set_state()")
@@ -261,6 +311,19 @@ class SessionStore:
     async def delete(self, session_id: str) -> bool:
         """Remove the session and everything stored under it; True if it existed."""
         raise NotImplementedError("subclasses of SessionStore must provide delete()")
+
+    async def delete_if(self, session_id: str, claim: Claim, *, then: LuaStep | None = None) -> str:
+        """Remove the session if ``claim`` holds (``DELETED``), else ``UNKNOWN`` or ``REFUSED``
+        (see ``Claim``), in one atomic step. ``then`` runs in that step when it was deleted,
+        on a backend that ``runs`` it."""
+        verdict = claim.verdict(await self.get(session_id, touch=False))
+        if verdict is not None:
+            return verdict
+        return DELETED if await self.delete(session_id) else UNKNOWN
+
+    def runs(self, step: LuaStep) -> bool:
+        """True when ``delete_if(..., then=step)`` runs ``step`` in its atomic step."""
+        return False
 
     async def list(self, *, limit: int = 100) -> list[Session]:
         """Live sessions, most recently active first."""

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 from django.core.cache.backends.locmem import LocMemCache
 
-from mcp.store.base import UPDATABLE, LimitReached, Limits, Session, SessionStore, StoreStats
+from mcp.store.base import LimitReached, Limits, Session, SessionStore, StoreStats, check_updatable
 
 
 def _cap(items: list[bytes], cap: int) -> None:
@@ -138,10 +138,12 @@ class MemorySessionStore(SessionStore):
         return True
 
     async def update(self, session_id: str, **fields: Any) -> bool:
-        unknown = set(fields) - UPDATABLE
-        if unknown:
-            raise ValueError(f"not updatable: {', '.join(sorted(unknown))}")
+        check_updatable(fields)
         return self._modify(session_id, lambda record: record.update(fields))
+
+    def update_soon(self, session_id: str, **fields: Any) -> None:
+        check_updatable(fields)
+        self._modify(session_id, lambda record: record.update(fields))
 
     async def set_state(self, session_id: str, key: str, value: Any) -> bool:
         return self._modify(session_id, lambda record: record.setdefault("state", {}).__setitem__(key, value))

@@ -27,10 +27,14 @@ Guarantees, beyond those of ``SessionStore``:
   that checks the session is live and changes only its own field, list or namespace.
 - Every key of a session expires ``timeout + expiry_margin`` seconds after its last touch,
   so Redis frees an abandoned session by itself even if no sweeper ever runs.
-- ``append_log`` is write-behind (``mcp.store.writebehind``): the logs appended during one
-  event-loop turn are written together (one script call, one round trip) after it;
-  ``read_log`` in the same process flushes first. A log appended to a session that is gone
-  is a no-op.
+- ``append_log`` and ``update_soon`` are write-behind (``mcp.store.writebehind``): what is
+  queued goes as one script call ahead of the store's next command (same round trip), or
+  ``write_delay`` seconds after it was queued; a log or field for a session that is gone is
+  a no-op. Ahead means ahead on the one multiplexed connection, which Redis serves in
+  order: a ``get`` in the same process sees the fields queued before it.
+- Round trips: ``create`` one; ``get`` one; ``delete_if`` one, the bus's drop included
+  (``then``); each synchronous write one; write-behind writes none of their own while
+  commands flow (tests/store/test_round_trips.py counts them at the multiplexed connection).
 - ``get`` refuses a session idle past the timeout but leaves its removal to ``sweep``, so
   the sweeper reports every expired session (and its streams get dropped) exactly once,
   even with several sweepers running at once.
@@ -43,7 +47,7 @@ from __future__ import annotations
 import math
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -51,17 +55,34 @@ import redis.asyncio as aioredis
 from redis.asyncio.client import Pipeline
 
 from mcp.redis_client import (
+    LuaStep,
     Script,
     close_redis,
     delete_matching,
     get_redis,
     glob_escape,
+    multiplexer,
     unavailable_on_error,
 )
-from mcp.store.base import UPDATABLE, LimitReached, Limits, Session, SessionStore, StoreStats
+from mcp.store.base import (
+    DELETED,
+    REFUSED,
+    UNKNOWN,
+    Claim,
+    LimitReached,
+    Limits,
+    Session,
+    SessionStore,
+    StoreStats,
+    check_updatable,
+)
 from mcp.store.writebehind import WriteBehind
 
 STATE = "st:"
+# Seconds a write-behind write waits for a command to ride with: long enough for a client's
+# next request to carry what its last one queued (the traffic entry, the initialized flag),
+# short enough for other processes to see it soon.
+WRITE_DELAY = 0.005
 SWEEP_BATCH = 200
 # The list name under which logs were kept before they were one string: read, never written.
 LEGACY_LOG = "traffic"
@@ -159,37 +180,42 @@ return length
 """
 )
 
-# KEYS: record, log, for each session. ARGV: now, timeout, then cap and frames to append
-# for each session (at ARGV[i + 2] and ARGV[i + 3] for its record at KEYS[i]). Returns the
-# number of live sessions appended to.
-APPEND_LOGS = Script(
+# KEYS: record, log, for each session. ARGV: now, timeout, then for each session: the log's
+# cap, the frames to append ('' for none), the number of fields to set, field, value, ...
+# Returns the number of live sessions written to.
+WRITES = Script(
     _LIVE
     + """
-local appended = 0
+local written, at = 0, 3
 for i = 1, #KEYS, 2 do
   local record, log = KEYS[i], KEYS[i + 1]
+  local cap, frames, count = tonumber(ARGV[at]), ARGV[at + 1], tonumber(ARGV[at + 2])
+  local first = at + 3
+  at = first + 2 * count
   if live(record) then
-    local data = (redis.call('GET', log) or '') .. ARGV[i + 3]
-    local starts, pos, size = {}, 1, #data
-    while pos <= size do
-      starts[#starts + 1] = pos
-      local length, scale, byte = 0, 1, 128
-      while byte >= 128 do
-        byte = string.byte(data, pos)
-        pos = pos + 1
-        length = length + (byte % 128) * scale
-        scale = scale * 128
+    if count > 0 then redis.call('HSET', record, unpack(ARGV, first, at - 1)) end
+    if frames ~= '' then
+      local data = (redis.call('GET', log) or '') .. frames
+      local starts, pos, size = {}, 1, #data
+      while pos <= size do
+        starts[#starts + 1] = pos
+        local length, scale, byte = 0, 1, 128
+        while byte >= 128 do
+          byte = string.byte(data, pos)
+          pos = pos + 1
+          length = length + (byte % 128) * scale
+          scale = scale * 128
+        end
+        pos = pos + length
       end
-      pos = pos + length
+      if #starts > cap then data = string.sub(data, starts[#starts - cap + 1]) end
+      local ttl = redis.call('PTTL', record)
+      if ttl > 0 then redis.call('SET', log, data, 'PX', ttl) else redis.call('SET', log, data) end
     end
-    local cap = tonumber(ARGV[i + 2])
-    if #starts > cap then data = string.sub(data, starts[#starts - cap + 1]) end
-    local ttl = redis.call('PTTL', record)
-    if ttl > 0 then redis.call('SET', log, data, 'PX', ttl) else redis.call('SET', log, data) end
-    appended = appended + 1
+    written = written + 1
   end
 end
-return appended
+return written
 """
 )
 
@@ -238,6 +264,38 @@ end
 return 0
 """
 )
+
+# KEYS: record, totals, then the step's keys. ARGV: now, timeout, prefix, id, principal
+# ('' for none, else its JSON), era ('=' or '~' and the JSON of the stateless era's version:
+# the record must be at it, or not), the state field that refuses ('' for none), then the
+# step's args. Returns 1 (deleted, and the step ran), 0 (unknown) or 2 (refused).
+_DELETE_IF = """
+if not live(KEYS[1]) then return 0 end
+if (redis.call('HGET', KEYS[1], 'principal') or '') ~= ARGV[5] then return 0 end
+local at_version = redis.call('HGET', KEYS[1], 'protocol_version') == string.sub(ARGV[6], 2)
+if at_version ~= (string.sub(ARGV[6], 1, 1) == '=') then return 0 end
+if ARGV[7] ~= '' then
+  local flag = redis.call('HGET', KEYS[1], ARGV[7])
+  if flag and flag ~= 'false' and flag ~= 'null' then return 2 end
+end
+drop(ARGV[3], ARGV[4])
+redis.call('HINCRBY', KEYS[2], 'deleted', 1)
+STEP({unpack(KEYS, 3)}, {unpack(ARGV, 8)})
+return 1
+"""
+_NO_STEP = "local function no_step(K, A) end\n"
+_DELETE_IF_SCRIPTS: dict[tuple[str, str], Script] = {}
+
+
+def delete_if_script(step: LuaStep | None) -> Script:
+    """``_DELETE_IF`` with ``step``'s function (one Script per distinct step source)."""
+    name, source = (step.name, step.source) if step is not None else ("no_step", _NO_STEP)
+    script = _DELETE_IF_SCRIPTS.get((name, source))
+    if script is None:
+        body = _DELETE_IF.replace("STEP(", f"{name}(")
+        script = _DELETE_IF_SCRIPTS[(name, source)] = Script(_LIVE + _DROP + source + body)
+    return script
+
 
 # KEYS: sessions, totals. ARGV: prefix, cutoff (exclusive), batch. Returns the ids it removed.
 SWEEP = Script(
@@ -291,7 +349,13 @@ class RedisSessionStore(SessionStore):
     backend = "redis"
 
     def __init__(
-        self, *, timeout: float, url: str, prefix: str = "mcp", expiry_margin: float = 120.0
+        self,
+        *,
+        timeout: float,
+        url: str,
+        prefix: str = "mcp",
+        expiry_margin: float = 120.0,
+        write_delay: float | None = None,
     ) -> None:
         super().__init__(timeout=timeout)
         self.url = url
@@ -299,12 +363,28 @@ class RedisSessionStore(SessionStore):
         self.ttl_ms = math.ceil((timeout + expiry_margin) * 1000)
         self._sessions = f"{prefix}:sessions"
         self._totals = f"{prefix}:totals"
-        self._logs: WriteBehind[tuple[str, bytes, int]] = WriteBehind(self._write_logs, what="traffic")
+        # (session id, log blob or None, log cap, field pairs to set)
+        self._writes: WriteBehind[tuple[str, bytes | None, int, list[str]]] = WriteBehind(
+            self._send_writes, what="traffic", delay=WRITE_DELAY if write_delay is None else write_delay
+        )
 
     @property
     def redis(self) -> aioredis.Redis:
         # The shared client, so a closed store reconnects (on whatever loop runs then).
         return get_redis(self.url)
+
+    @property
+    def write_delay(self) -> float:  # type: ignore[override]
+        return self._writes.delay
+
+    @write_delay.setter
+    def write_delay(self, seconds: float) -> None:
+        self._writes.delay = seconds
+
+    async def _run(self, script: Script, keys: list[str], args: list[Any]) -> Any:
+        """``script`` on the multiplexed connection, with the queued write-behind batch ahead."""
+        self._writes.send()
+        return await script(self.redis, keys, args)
 
     def _record(self, session_id: str) -> str:
         return f"{self.prefix}:s:{session_id}"
@@ -355,8 +435,8 @@ class RedisSessionStore(SessionStore):
             else:
                 pairs += [name, _encode(value)]
         with unavailable_on_error("create"):
-            added = await ADD(
-                self.redis,
+            added = await self._run(
+                ADD,
                 [
                     self._record(session.id),
                     self._sessions,
@@ -383,8 +463,8 @@ class RedisSessionStore(SessionStore):
         now = time.time()
         with unavailable_on_error("get"):
             if touch:
-                flat = await TOUCH(
-                    self.redis,
+                flat = await self._run(
+                    TOUCH,
                     [
                         self._record(session_id),
                         self._index(session_id),
@@ -397,27 +477,34 @@ class RedisSessionStore(SessionStore):
                     return None
                 fields = dict(zip(flat[::2], flat[1::2], strict=True))
             else:
-                fields = await self.redis.hgetall(self._record(session_id))
+                self._writes.send()
+                found = await multiplexer(self.redis).execute("HGETALL", self._record(session_id))
+                # A map in RESP3, a flat list in RESP2.
+                fields = found if isinstance(found, dict) else dict(zip(found[::2], found[1::2], strict=True))
         if not self._live(fields, now):
             return None
         return self._session(session_id, fields)
 
     async def _set_fields(self, session_id: str, pairs: list[str]) -> bool:
         with unavailable_on_error("update"):
-            done = await SET_FIELDS(
-                self.redis, [self._record(session_id)], [repr(time.time()), self.timeout, *pairs]
+            done = await self._run(
+                SET_FIELDS, [self._record(session_id)], [repr(time.time()), self.timeout, *pairs]
             )
         return bool(done)
 
-    async def update(self, session_id: str, **fields: Any) -> bool:
-        unknown = set(fields) - UPDATABLE
-        if unknown:
-            raise ValueError(f"not updatable: {', '.join(sorted(unknown))}")
-        if not fields:
-            return await self.get(session_id, touch=False) is not None
+    @staticmethod
+    def _pairs(fields: dict[str, Any]) -> list[str]:
+        """``fields`` (see UPDATABLE) as the record's field, JSON pairs."""
+        check_updatable(fields)
         pairs: list[str] = []
         for name, value in fields.items():
             pairs += [name, _encode(value)]
+        return pairs
+
+    async def update(self, session_id: str, **fields: Any) -> bool:
+        pairs = self._pairs(fields)
+        if not pairs:
+            return await self.get(session_id, touch=False) is not None
         return await self._set_fields(session_id, pairs)
 
     async def set_state(self, session_id: str, key: str, value: Any) -> bool:
@@ -425,33 +512,43 @@ class RedisSessionStore(SessionStore):
 
     async def push(self, session_id: str, name: str, item: Any, *, cap: int) -> int:
         with unavailable_on_error("push"):
-            length = await PUSH(
-                self.redis,
+            length = await self._run(
+                PUSH,
                 [self._record(session_id), self._index(session_id), self._list(session_id, name)],
                 [repr(time.time()), self.timeout, _encode(item), max(1, cap)],
             )
         return int(length)
 
     def append_log(self, session_id: str, blob: bytes, *, cap: int) -> None:
-        self._logs.add((session_id, blob, max(1, cap)))
+        self._writes.add((session_id, blob, max(1, cap), []))
 
-    async def _write_logs(self, batch: list[tuple[str, bytes, int]]) -> None:
-        """One script call for the whole batch: each session's blobs in the order appended."""
+    def update_soon(self, session_id: str, **fields: Any) -> None:
+        self._writes.add((session_id, None, 1, self._pairs(fields)))
+
+    def _send_writes(self, batch: list[tuple[str, bytes | None, int, list[str]]]) -> Awaitable[Any]:
+        """One script call for the whole batch, queued now: each session's blobs in the order
+        appended, its fields in the order set (the last value of a field wins)."""
         logs: dict[str, list[bytes]] = {}
         caps: dict[str, int] = {}
-        for session_id, blob, cap in batch:
-            logs.setdefault(session_id, []).append(blob)
-            caps[session_id] = cap
+        fields: dict[str, dict[str, str]] = {}
+        for session_id, blob, cap, pairs in batch:
+            logs.setdefault(session_id, [])
+            fields.setdefault(session_id, {})
+            if blob is not None:
+                logs[session_id].append(blob)
+                caps[session_id] = cap
+            fields[session_id].update(zip(pairs[::2], pairs[1::2], strict=True))
         keys: list[str] = []
         args: list[Any] = [repr(time.time()), self.timeout]
         for session_id, blobs in logs.items():
             keys += [self._record(session_id), self._log(session_id)]
-            args += [caps[session_id], frame(blobs)]
-        with unavailable_on_error("append_log"):
-            await APPEND_LOGS(self.redis, keys, args)
+            args += [caps.get(session_id, 1), frame(blobs), len(fields[session_id])]
+            for name, value in fields[session_id].items():
+                args += [name, value]
+        return WRITES.submit(self.redis, keys, args)
 
     async def read_log(self, session_id: str) -> list[bytes]:
-        await self._logs.flush()
+        await self._writes.flush()
         with unavailable_on_error("read_log"):
             found = await READ_LOG.binary(
                 self.redis,
@@ -464,7 +561,7 @@ class RedisSessionStore(SessionStore):
         return [*legacy, *unframe(log)]
 
     async def flush(self) -> None:
-        await self._logs.flush()
+        await self._writes.flush()
 
     async def _read_if_live(self, session_id: str, read: Callable[[Pipeline], object]) -> Any:
         """Run ``read(pipe)`` in one MULTI with the liveness check; None if the session is gone."""
@@ -486,16 +583,16 @@ class RedisSessionStore(SessionStore):
 
     async def put_item(self, session_id: str, namespace: str, key: str, value: Any) -> None:
         with unavailable_on_error("put_item"):
-            await PUT_ITEM(
-                self.redis,
+            await self._run(
+                PUT_ITEM,
                 [self._record(session_id), self._index(session_id), self._namespace(session_id, namespace)],
                 [repr(time.time()), self.timeout, key, _encode(value)],
             )
 
     async def incr(self, session_id: str, namespace: str, key: str) -> int:
         with unavailable_on_error("incr"):
-            value = await INCR_ITEM(
-                self.redis,
+            value = await self._run(
+                INCR_ITEM,
                 [self._record(session_id), self._index(session_id), self._namespace(session_id, namespace)],
                 [repr(time.time()), self.timeout, key],
             )
@@ -531,9 +628,30 @@ class RedisSessionStore(SessionStore):
             await self.redis.set(key, secrets.token_hex(32), nx=True)
             return bytes.fromhex(await self.redis.get(key))
 
+    async def delete_if(self, session_id: str, claim: Claim, *, then: LuaStep | None = None) -> str:
+        if then is not None and not self.runs(then):
+            raise ValueError("delete_if: the step is for another Redis")
+        keys = [self._record(session_id), self._totals, *(then.keys if then else ())]
+        args = [
+            repr(time.time()),
+            self.timeout,
+            self.prefix,
+            session_id,
+            "" if claim.principal is None else _encode(claim.principal),
+            ("=" if claim.stateless else "~") + _encode(claim.modern_version),
+            STATE + claim.refused_by if claim.refused_by else "",
+            *(then.args if then else ()),
+        ]
+        with unavailable_on_error("delete"):
+            done = await self._run(delete_if_script(then), keys, args)
+        return {1: DELETED, 2: REFUSED}.get(int(done), UNKNOWN)
+
+    def runs(self, step: LuaStep) -> bool:
+        return step.url == self.url
+
     async def delete(self, session_id: str) -> bool:
         with unavailable_on_error("delete"):
-            return bool(await DELETE(self.redis, [self._totals], [self.prefix, session_id]))
+            return bool(await self._run(DELETE, [self._totals], [self.prefix, session_id]))
 
     async def list(self, *, limit: int = 100) -> list[Session]:
         now = time.time()
@@ -574,8 +692,8 @@ class RedisSessionStore(SessionStore):
         gone: list[str] = []
         with unavailable_on_error("sweep"):
             while True:
-                batch = await SWEEP(
-                    self.redis, [self._sessions, self._totals], [self.prefix, repr(cutoff), SWEEP_BATCH]
+                batch = await self._run(
+                    SWEEP, [self._sessions, self._totals], [self.prefix, repr(cutoff), SWEEP_BATCH]
                 )
                 gone += batch
                 if len(batch) < SWEEP_BATCH:
@@ -588,7 +706,7 @@ class RedisSessionStore(SessionStore):
             return False
 
     async def close(self) -> None:
-        await self._logs.flush()
+        await self._writes.flush()
         await close_redis(self.url)
 
     async def reset(self) -> None:

@@ -1,18 +1,21 @@
-"""Write-behind batching: writes queued in process, handed to the store in batches.
+"""Write-behind batching: writes queued in process, sent to the store together.
 
-``add`` queues an item and returns at once. One flusher task per event loop takes the whole
-queue and awaits ``write(batch)`` (one round trip for the batch); items queued meanwhile
-make the next batch. So under load many writers share one round trip, and an idle writer's
-item is written in the next event-loop turn.
+``add`` queues an item and returns at once. What is queued goes to the store as one batch
+(``write(batch)``, one command) ahead of the store's next command of its own (the store calls
+``send`` first, so both share one round trip), or ``delay`` seconds after the first item was
+queued, whichever comes first. ``write`` is called synchronously and must queue its command
+before it returns (an awaitable of the outcome), so a batch sent ahead of a command reaches
+the store before that command does.
 
 Guarantees:
-- Every item added is handed to ``write`` exactly once, in the order added, within one
-  ``write`` round trip after the one in flight (if any) ends.
+- Every item added is handed to ``write`` exactly once, in the order added, within ``delay``
+  seconds (sooner when the store sends a command); batches are sent in the order made.
 - ``flush()`` returns once everything added before it was called has been written or has
   failed: a reader that flushes first reads its own writes.
 - A failed batch is logged (one warning line, no traceback) and dropped: the items are
-  best-effort records, and the writer that queued them has already moved on. A batch in
-  flight when its event loop ends is lost too (the stores' ``close()`` flushes first).
+  best-effort records, and the writer that queued them has already moved on. A batch
+  queued or in flight when its event loop ends is lost too (the stores' ``close()``
+  flushes first).
 """
 
 from __future__ import annotations
@@ -30,52 +33,63 @@ T = TypeVar("T")
 
 
 class WriteBehind(Generic[T]):
-    def __init__(self, write: Callable[[list[T]], Awaitable[None]], *, what: str) -> None:
+    def __init__(
+        self, write: Callable[[list[T]], Awaitable[object]], *, what: str, delay: float = 0.0
+    ) -> None:
         self._write = write
         self._what = what
+        self.delay = delay
         self._queue: list[T] = []
-        # Resolved when the queued items, and the batch in flight, have been written.
-        self._queued: asyncio.Future[None] | None = None
-        self._in_flight: asyncio.Future[None] | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._timer: asyncio.Handle | None = None
+        # Outcomes of the batches sent and not yet answered.
+        self._sent: set[asyncio.Future[object]] = set()
+
+    def _adopt(self) -> asyncio.AbstractEventLoop:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            # An ended event loop (tests run one per test) never runs its timer or answers
+            # its batches again: this loop takes the queue over.
+            self._loop, self._timer, self._sent = loop, None, set()
+        return loop
 
     def add(self, item: T) -> None:
+        loop = self._adopt()
         self._queue.append(item)
-        self._start(asyncio.get_running_loop())
+        if self._timer is None:
+            self._timer = (
+                loop.call_later(self.delay, self.send) if self.delay > 0 else loop.call_soon(self.send)
+            )
 
-    def _start(self, loop: asyncio.AbstractEventLoop) -> None:
-        if self._task is not None and self._task.get_loop() is not loop:
-            # The flusher of an event loop that has ended (tests run one loop per test)
-            # never runs again: this loop's flusher takes over the queue.
-            self._task = self._queued = self._in_flight = None
+    def send(self) -> None:
+        """Send what is queued now (a store calls this ahead of each command of its own)."""
         if not self._queue:
             return
-        if self._queued is None:
-            self._queued = loop.create_future()
-        if self._task is None:
-            self._task = loop.create_task(self._drain())
-
-    async def _drain(self) -> None:
+        self._adopt()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        batch, self._queue = self._queue, []
         try:
-            while self._queue:
-                batch, done = self._queue, self._queued
-                self._queue, self._queued, self._in_flight = [], None, done
-                try:
-                    await self._write(batch)
-                except Exception as exc:
-                    logger.warning("%s not written: %s", self._what, describe_exception(exc))
-                finally:
-                    self._in_flight = None
-                    if done is not None and not done.done():
-                        done.set_result(None)
-        finally:
-            if self._task is asyncio.current_task():
-                self._task = None
+            outcome = asyncio.ensure_future(self._write(batch))
+        except Exception as exc:
+            self._report(exc)
+            return
+        self._sent.add(outcome)
+        outcome.add_done_callback(self._settled)
+
+    def _settled(self, outcome: asyncio.Future[object]) -> None:
+        self._sent.discard(outcome)
+        error = None if outcome.cancelled() else outcome.exception()
+        if error is not None:
+            self._report(error)
+
+    def _report(self, exc: BaseException) -> None:
+        logger.warning("%s not written: %s", self._what, describe_exception(exc))
 
     async def flush(self) -> None:
-        self._start(asyncio.get_running_loop())
-        # The queued batch is written after the one in flight: waiting for it is enough.
-        done = self._queued or self._in_flight
-        if done is not None:
-            # Shielded: a reader that is cancelled does not cancel the writes of others.
-            await asyncio.shield(done)
+        self.send()
+        self._adopt()
+        if self._sent:
+            # asyncio.wait: a reader that is cancelled does not cancel the writes of others.
+            await asyncio.wait(set(self._sent))

@@ -29,6 +29,7 @@ from mcp.errors import (
     InvalidMessage,
     InvalidRequest,
     NotAcceptable,
+    SessionNotFound,
     SessionRequired,
     TooManyRequests,
     message_for,
@@ -38,6 +39,7 @@ from mcp.faults import state as fault_state
 from mcp.handlers import methods as handlers
 from mcp.sessions import operations as sessions
 from mcp.store import Session, SessionStore, StoreUnavailable, get_store
+from mcp.store.base import DELETED, REFUSED, Claim
 from mcp.transport.events import one_shot, outbox_events, request_events
 from mcp.transport.http import admit, classify, parse_accept
 from mcp.transport.responses import empty_response, json_response, sse_response
@@ -56,15 +58,20 @@ def check_protocol_header(request: HttpRequest) -> None:
         raise BadRequest(problem)
 
 
-async def find_session(request: HttpRequest, info: RequestInfo, store: SessionStore) -> Session:
-    """The caller's session: 400 without the header, 404 if unknown, expired or not theirs."""
+def session_header(request: HttpRequest) -> str:
+    """The request's Mcp-Session-Id: 400 without it or when it is malformed."""
     session_id = request.headers.get(header_rules.SESSION)
     if not session_id:
         raise SessionRequired()
     problem = header_rules.session_id_problem(session_id)
     if problem:
         raise BadRequest(problem)
-    return await sessions.owned(session_id, info.principal, store, echo_id=True)
+    return session_id
+
+
+async def find_session(request: HttpRequest, info: RequestInfo, store: SessionStore) -> Session:
+    """The caller's session: 400 without the header, 404 if unknown, expired or not theirs."""
+    return await sessions.owned(session_header(request), info.principal, store, echo_id=True)
 
 
 async def post(
@@ -211,9 +218,18 @@ async def get(request: HttpRequest) -> HttpResponseBase:
 
 async def delete(request: HttpRequest) -> HttpResponseBase:
     info = await admit(request)
-    store, bus = get_store(), get_bus()
-    session = await find_session(request, info, store)
-    faults.refuse_expired(info, session)
-    await sessions.end(session.id, store, bus)
+    session_id = session_header(request)
+    # Found, checked (owner, era, an expire fault) and ended in one store step.
+    claim = Claim(
+        principal=info.principal,
+        stateless=False,
+        modern_version=settings.MODERN_PROTOCOL_VERSION,
+        refused_by=faults.EXPIRED,
+    )
+    outcome = await sessions.end_if(session_id, claim, get_store(), get_bus())
+    if outcome == REFUSED:
+        info.marks.append("expire")
+    if outcome != DELETED:
+        raise SessionNotFound(headers={"Mcp-Session-Id": session_id})
     figures.SESSIONS_DELETED.inc()
     return empty_response(204)

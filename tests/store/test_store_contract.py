@@ -12,7 +12,19 @@ from django.core.cache.backends.locmem import LocMemCache
 
 import mcp.store.redis as redis_store
 from mcp.errors import StoreUnavailable
-from mcp.store.base import LimitReached, Limits, Session, SessionStore, StoreStats
+from mcp.store.base import (
+    DELETED,
+    REFUSED,
+    Claim,
+    LimitReached,
+    Limits,
+    Session,
+    SessionStore,
+    StoreStats,
+)
+from mcp.store.base import (
+    UNKNOWN as GONE,
+)
 from mcp.store.memory import MemorySessionStore
 from mcp.store.redis import RedisSessionStore
 from tests.support.redis_server import RedisServer, free_port
@@ -219,6 +231,54 @@ class TestSessionStoreContract:
         assert await store.items(other.id, "history") == ["other"]
         stats = await store.stats()
         assert (stats.active, stats.deleted_total) == (1, 1)
+
+    async def test_update_soon_is_seen_by_a_later_get_and_refuses_unknown_fields(
+        self, store: SessionStore
+    ) -> None:
+        created = await new_session(store)
+        store.update_soon(created.id, initialized=True, log_level="debug")
+        found = await store.get(created.id, touch=False)
+        assert found is not None and found.initialized and found.log_level == "debug"
+        await store.flush()
+        found = await store.get(created.id)
+        assert found is not None and found.initialized and found.log_level == "debug"
+        with pytest.raises(ValueError):
+            store.update_soon(created.id, principal="mallory")
+        store.update_soon(UNKNOWN, initialized=True)
+        await store.flush()
+        assert await store.get(UNKNOWN) is None
+
+    async def test_delete_if_removes_only_what_the_claim_names(self, store: SessionStore) -> None:
+        created = await new_session(store, principal="alice")
+        claim = Claim(principal="alice", stateless=False, modern_version="2026-07-28", refused_by="expired")
+        wrong = [
+            Claim(principal="mallory", stateless=False, modern_version="2026-07-28"),
+            Claim(principal=None, stateless=False, modern_version="2026-07-28"),
+            Claim(principal="alice", stateless=True, modern_version="2026-07-28"),
+        ]
+        for other in wrong:
+            assert await store.delete_if(created.id, other) == GONE
+        assert await store.get(created.id) is not None
+        await store.set_state(created.id, "expired", True)
+        assert await store.delete_if(created.id, claim) == REFUSED
+        assert await store.get(created.id) is not None
+        await store.set_state(created.id, "expired", False)
+        assert await store.delete_if(created.id, claim) == DELETED
+        assert await store.get(created.id) is None
+        assert await store.delete_if(created.id, claim) == GONE
+        assert (await store.stats()).deleted_total == 1
+        # Nobody's session, and a stateless-era record, each by their own claim.
+        anonymous = await new_session(store)
+        modern = await new_session(store, protocol_version="2026-07-28")
+        assert await store.delete_if(modern.id, Claim(None, False, "2026-07-28")) == GONE
+        assert await store.delete_if(anonymous.id, Claim(None, False, "2026-07-28")) == DELETED
+        assert await store.delete_if(modern.id, Claim(None, True, "2026-07-28")) == DELETED
+
+    async def test_delete_if_treats_an_expired_session_as_unknown(self, make_store: MakeStore) -> None:
+        store = make_store(timeout=0.2)
+        created = await new_session(store)
+        await asyncio.sleep(0.3)
+        assert await store.delete_if(created.id, Claim(None, False, "2026-07-28")) == GONE
 
     async def test_a_log_keeps_the_newest_byte_strings_oldest_first(self, store: SessionStore) -> None:
         created = await new_session(store)

@@ -99,3 +99,40 @@ def test_a_flusher_whose_event_loop_ended_does_not_block_the_next_loop() -> None
     asyncio.run(add_and_leave())
     asyncio.run(asyncio.wait_for(add_and_flush(), 1))
     assert recorder.batches == [[2]]
+
+
+class Submitter:
+    """A store whose ``write`` queues its command at once (as the Redis store's does)."""
+
+    def __init__(self) -> None:
+        self.sent: list[list[int]] = []
+
+    def write(self, batch: list[int]) -> asyncio.Future[None]:
+        self.sent.append(batch)
+        done = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
+
+
+async def test_with_a_delay_what_is_queued_waits_for_the_stores_next_command() -> None:
+    store = Submitter()
+    writes = WriteBehind(store.write, what="traffic", delay=3600)
+    writes.add(1)
+    writes.add(2)
+    await asyncio.sleep(0.01)
+    assert store.sent == []
+    writes.send()  # the store is about to send a command: the batch goes first
+    assert store.sent == [[1, 2]]
+    writes.send()
+    assert store.sent == [[1, 2]]
+
+
+async def test_with_a_delay_and_no_command_the_batch_goes_when_it_expires() -> None:
+    store = Submitter()
+    writes = WriteBehind(store.write, what="traffic", delay=0.02)
+    writes.add(1)
+    await asyncio.sleep(0.1)
+    assert store.sent == [[1]]
+    writes.add(2)
+    await writes.flush()  # a reader does not wait for the delay
+    assert store.sent == [[1], [2]]

@@ -1,0 +1,147 @@
+"""Redis round trips per operation, counted at the multiplexed connection (``SENT``).
+
+A round trip is one write of commands whose replies are then awaited together. The
+counts here are what a client's requests cost one after another; a change that adds one
+to a session's life or a call fails here, not only in the benchmark.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable
+
+import pytest
+
+from mcp.bus import OUTBOX, StreamClosed, get_bus
+from mcp.redis_client import SENT
+from mcp.sessions import operations
+from mcp.store import get_store
+from mcp.store.base import Claim
+from mcp.store.redis import RedisSessionStore
+from mcp.traffic import record as traffic
+from tests.support.client import McpClient
+
+
+@pytest.fixture
+async def redis_store(settings, redis_url: str) -> AsyncIterator[RedisSessionStore]:
+    """The app in Redis mode; write-behind writes wait for a command (never for the clock)."""
+    settings.MCP_STORE = "redis"
+    settings.REDIS_URL = redis_url
+    settings.MCP_REDIS_PREFIX = f"rt-{uuid.uuid4().hex[:12]}"
+    get_store.cache_clear()
+    get_bus.cache_clear()
+    store = get_store()
+    assert isinstance(store, RedisSessionStore)
+    store.write_delay = 3600.0
+    yield store
+    bus = get_bus()
+    await store.flush()
+    await store.reset()
+    await store.close()
+    await bus.reset()
+    await bus.close()
+    get_store.cache_clear()
+    get_bus.cache_clear()
+
+
+async def round_trips(action: Awaitable[object]) -> int:
+    before = SENT.round_trips
+    await action
+    return SENT.round_trips - before
+
+
+async def life(client: McpClient) -> tuple[int, int, int]:
+    """Round trips of initialize, notifications/initialized and DELETE."""
+    opened = await round_trips(client.initialize(send_initialized=False))
+    note = client.post({"jsonrpc": "2.0", "method": "notifications/initialized"})
+    initialized = await round_trips(note)
+    deleted = await round_trips(client.http.delete(client.path, headers=client.headers()))
+    client.session_id = None
+    return opened, initialized, deleted
+
+
+async def test_a_sessions_life_takes_three_round_trips(mcp_client: McpClient, redis_store) -> None:
+    await life(mcp_client)  # connections opened, scripts loaded
+    assert await life(mcp_client) == (1, 1, 1)
+
+
+async def test_each_step_did_its_work_in_those_round_trips(mcp_client: McpClient, redis_store) -> None:
+    await life(mcp_client)
+    await mcp_client.initialize()
+    session_id = mcp_client.session_id
+    # The initialize's traffic entry rode on the initialized notification's round trip, and
+    # the flag and that notification's entry ride on the next command.
+    recorded = await traffic.recent(redis_store, session_id)
+    assert [entry["method"] for entry in recorded] == ["initialize", "notifications/initialized"]
+    found = await redis_store.get(session_id)
+    assert found is not None and found.initialized
+    response = await mcp_client.http.delete(mcp_client.path, headers=mcp_client.headers())
+    assert response.status_code == 204
+    assert await redis_store.get(session_id) is None
+    assert await get_bus().exists(session_id, "g") is False
+
+
+async def test_a_call_takes_one_round_trip_and_one_for_the_tools_state_write(
+    mcp_client: McpClient, redis_store
+) -> None:
+    session = mcp_client
+    await session.initialize()
+    await session.tool_text("echo", {"message": "warm"})
+    # The session's touch (with the last exchange's traffic entry ahead of it) ...
+    assert await round_trips(session.rpc("tools/list")) == 1
+    # ... and echo's write of the last message, which must be stored before the answer:
+    # another process may serve the client's next request.
+    assert await round_trips(session.tool_text("echo", {"message": "hi"})) == 2
+
+
+async def test_a_delete_for_someone_elses_or_an_unknown_session_is_404_in_one_round_trip(
+    mcp_client: McpClient, redis_store
+) -> None:
+    await life(mcp_client)
+    headers = mcp_client.headers(**{"Mcp-Session-Id": uuid.uuid4().hex})
+    before = SENT.round_trips
+    response = await mcp_client.http.delete(mcp_client.path, headers=headers)
+    assert response.status_code == 404
+    assert SENT.round_trips - before == 1
+
+
+async def test_store_operations_one_round_trip_each_with_queued_writes_riding_along(
+    redis_store: RedisSessionStore,
+) -> None:
+    created = await redis_store.create(protocol_version="2025-11-25", client_info={}, client_capabilities={})
+    assert (
+        await round_trips(
+            redis_store.create(protocol_version="2025-11-25", client_info={}, client_capabilities={})
+        )
+        == 1
+    )
+    redis_store.append_log(created.id, b"entry", cap=10)
+    redis_store.update_soon(created.id, initialized=True)
+    assert await round_trips(redis_store.get(created.id)) == 1
+    assert await round_trips(redis_store.set_state(created.id, "k", 1)) == 1
+    assert await round_trips(redis_store.flush()) == 0  # it went with the get
+    found = await redis_store.get(created.id)
+    assert found is not None and found.initialized and found.state == {"k": 1}
+    assert await redis_store.read_log(created.id) == [b"entry"]
+
+
+async def test_ending_a_session_drops_its_streams_in_the_same_round_trip_and_only_for_its_owner(
+    redis_store: RedisSessionStore,
+) -> None:
+    bus = get_bus()
+    owned = await redis_store.create(
+        protocol_version="2025-11-25", client_info={}, client_capabilities={}, principal="alice"
+    )
+    await bus.publish(owned.id, OUTBOX, {"n": 1})
+    reader = asyncio.create_task(bus.read(owned.id, OUTBOX, 1, 5))
+    await asyncio.sleep(0.05)
+    mallory = Claim(principal="mallory", stateless=False, modern_version="2026-07-28")
+    assert await round_trips(operations.end_if(owned.id, mallory, redis_store, bus)) == 1
+    assert await bus.exists(owned.id, OUTBOX) and not reader.done()
+    alice = Claim(principal="alice", stateless=False, modern_version="2026-07-28")
+    assert await round_trips(operations.end_if(owned.id, alice, redis_store, bus)) == 1
+    with pytest.raises(StreamClosed):
+        await asyncio.wait_for(reader, 2)
+    assert not await bus.exists(owned.id, OUTBOX)
+    assert await redis_store.get(owned.id) is None
