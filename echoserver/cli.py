@@ -113,6 +113,9 @@ def main(argv: list[str] | None = None) -> None:
         log_config=uvicorn_log_config(),
         timeout_graceful_shutdown=5,
         server_header=False,
+        # httptools with limits on the request head (MCP_MAX_HEADERS, MCP_MAX_HEADER_BYTES):
+        # uvicorn's own httptools protocol keeps any number of headers.
+        http="echoserver.http_limits:HeaderLimitedHttpTools",
         # X-Forwarded-* count only from MCP_TRUSTED_PROXIES, which the application applies
         # itself: uvicorn's own rewrite (it trusts 127.0.0.1 by default) would apply a second,
         # different rule, and cost a layer per request.

@@ -242,6 +242,9 @@ MCP_MAX_BODY_BYTES = env_int("MCP_MAX_BODY_BYTES", 4 * 1024 * 1024, minimum=1024
 MCP_MAX_JSON_DEPTH = env_int("MCP_MAX_JSON_DEPTH", 64, minimum=2, maximum=1000)
 MCP_MAX_BATCH = env_int("MCP_MAX_BATCH", 100, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MCP_MAX_BODY_BYTES
+# The request head (console script's uvicorn; echoserver/http_limits.py): 431 beyond either.
+MCP_MAX_HEADERS = env_int("MCP_MAX_HEADERS", 128, minimum=16)
+MCP_MAX_HEADER_BYTES = env_int("MCP_MAX_HEADER_BYTES", 64 * 1024, minimum=4096)
 
 # --- Limits on clients (0 or unset: off where noted) --------------------------------------
 
@@ -292,6 +295,12 @@ MCP_OAUTH_MISBEHAVIOURS = env_list("MCP_OAUTH_MISBEHAVIOURS", [])
 MCP_OAUTH_DCR = env_bool("MCP_OAUTH_DCR", True)
 MCP_OAUTH_CIMD_ALLOWED_HOSTS = env_list("MCP_OAUTH_CIMD_ALLOWED_HOSTS", [])
 MCP_OAUTH_CIMD_CACHE_SECONDS = env_int("MCP_OAUTH_CIMD_CACHE_SECONDS", 300, minimum=0)
+# Bodies of /oauth/token, /register and /revoke (413 beyond); bounds one client's stored metadata.
+MCP_OAUTH_MAX_BODY_BYTES = env_int("MCP_OAUTH_MAX_BODY_BYTES", 16 * 1024, minimum=1024)
+# Open registration: per client address per window, and registered clients in all (429 beyond).
+MCP_OAUTH_REGISTRATIONS_PER_ADDRESS = env_int("MCP_OAUTH_REGISTRATIONS_PER_ADDRESS", 20, minimum=1)
+MCP_OAUTH_REGISTRATION_WINDOW = env_int("MCP_OAUTH_REGISTRATION_WINDOW", 3600, minimum=1)
+MCP_OAUTH_MAX_CLIENTS = env_int("MCP_OAUTH_MAX_CLIENTS", 10_000, minimum=1)
 # Extra CA certificates (PEM) trusted when fetching metadata documents over https.
 MCP_OAUTH_CIMD_CA_FILE = env_str("MCP_OAUTH_CIMD_CA_FILE")
 if MCP_AUTH == "embedded":

@@ -1,9 +1,6 @@
 """Message buses: one contract (``base.Bus``), an implementation per backend.
 
-``get_bus()`` returns the process-wide bus chosen by settings (``MCP_STORE``, read through
-``mcp.redis_client.uses_redis``).
-
-May import: mcp.redis_client, errors, wire. Never the store (an import-linter contract).
+``get_bus()`` returns the process-wide bus chosen by settings (``MCP_STORE``).
 """
 
 from __future__ import annotations

@@ -5,7 +5,4 @@ exchange gets (deterministically), ``state`` keeps it with the session in the st
 ``sse`` bends a stream's events. The transport applies a draw at its injection points and
 marks each fault it injects (``inject``): in the exchange's traffic record and in
 ``mcp_faults_injected_total{kind}``.
-
-May import: auth.config (challenges), sessions, calls, store, bus, figures, wire. Never the
-embedded authorization server (``mcp.oauth``: an import-linter contract).
 """

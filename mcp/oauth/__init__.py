@@ -3,7 +3,4 @@
 It issues the JWT access tokens that ``mcp.auth.bearer`` verifies, for this server's own /mcp, and
 misbehaves on request (``mcp.oauth.misbehaviours``) so that client authors can see how their
 client copes. Protocol work is Authlib's (``mcp.oauth.server``); state is in Django's database.
-
-May import: redis_client (the revocation list), wire, redact. Never ``mcp.auth``, which
-imports it, nor fault injection (an import-linter contract).
 """

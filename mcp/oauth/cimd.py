@@ -5,7 +5,8 @@ A client whose ``client_id`` is a URL is resolved by fetching that URL. Guarante
 - Only hosts the operator lists in MCP_OAUTH_CIMD_ALLOWED_HOSTS are ever fetched (``host`` or
   ``host:port``); nothing is fetched when the list is empty. The URL must use https, or http on
   a loopback host (127.0.0.1, localhost, [::1]); it needs a path, and no user info, query or
-  fragment. Redirects are not followed; the fetch times out; at most MAX_DOCUMENT bytes are read.
+  fragment. Redirects are not followed; each read times out (FETCH_TIMEOUT) and the whole fetch ends
+  within FETCH_DEADLINE seconds; at most MAX_DOCUMENT bytes are read.
 - The document must be a JSON object whose ``client_id`` equals the URL exactly, with a
   ``client_name`` and ``redirect_uris`` (https or loopback http), a public client
   (``token_endpoint_auth_method`` "none"), and valid RFC 7591 metadata otherwise.
@@ -17,12 +18,14 @@ A client whose ``client_id`` is a URL is resolved by fetching that URL. Guarante
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import json
 import logging
 import re
+import socket
 import ssl
-import urllib.error
-import urllib.request
+import threading
 from datetime import timedelta
 from functools import lru_cache
 from typing import Any
@@ -40,6 +43,8 @@ from mcp.oauth.policy import is_acceptable_redirect_uri, is_loopback
 logger = logging.getLogger("mcp.oauth.cimd")
 
 FETCH_TIMEOUT = 5.0
+# The whole fetch, however slowly the host answers (a drip of bytes resets FETCH_TIMEOUT).
+FETCH_DEADLINE = 5.0
 MAX_DOCUMENT = 64 * 1024
 _MAX_AGE = re.compile(r"max-age\s*=\s*(\d+)", re.IGNORECASE)
 
@@ -69,11 +74,6 @@ def check_url(url: str) -> None:
         raise Refused("metadata documents from this host are not accepted (MCP_OAUTH_CIMD_ALLOWED_HOSTS)")
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
 @lru_cache(maxsize=4)
 def tls_context(ca_file: str) -> ssl.SSLContext:
     """The system's trust, plus MCP_OAUTH_CIMD_CA_FILE when set (e.g. a test CA)."""
@@ -88,20 +88,65 @@ def tls_context(ca_file: str) -> ssl.SSLContext:
     return context
 
 
+class _Watchdog:
+    """Shuts the connection's socket down at the deadline, whatever the reading thread is
+    blocked in (connect, TLS, a header line, the body): a per-read timeout alone lets a host
+    that drips a byte at a time hold the fetch for ever."""
+
+    def __init__(self, seconds: float) -> None:
+        self.expired = False
+        self.sock: socket.socket | None = None
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _expire(self) -> None:
+        self.expired = True
+        if self.sock is not None:
+            with contextlib.suppress(OSError):
+                # The plain socket's shutdown, also under TLS: it wakes the blocked read.
+                socket.socket.shutdown(self.sock, socket.SHUT_RDWR)
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
+def _connection(url: str) -> tuple[http.client.HTTPConnection, str]:
+    parts = urlsplit(url)
+    timeout = min(FETCH_TIMEOUT, FETCH_DEADLINE)
+    if parts.scheme == "https":
+        context = tls_context(settings.MCP_OAUTH_CIMD_CA_FILE)
+        return http.client.HTTPSConnection(
+            parts.hostname or "", parts.port, timeout=timeout, context=context
+        ), parts.path
+    return http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=timeout), parts.path
+
+
 def fetch(url: str) -> tuple[dict[str, Any], int]:
-    """The document and how many seconds it may be cached; Refused otherwise."""
-    https = urllib.request.HTTPSHandler(context=tls_context(settings.MCP_OAUTH_CIMD_CA_FILE))
-    opener = urllib.request.build_opener(_NoRedirects, https)
-    request = urllib.request.Request(url, headers={"Accept": "application/json"})  # noqa: S310 (scheme checked)
+    """The document and how many seconds it may be cached; Refused otherwise. The whole
+    fetch (connect, TLS, headers, body) ends within FETCH_DEADLINE seconds; redirects are not
+    followed (http.client never follows them)."""
+    watchdog = _Watchdog(FETCH_DEADLINE)
+    connection, path = _connection(url)
     try:
-        with opener.open(request, timeout=FETCH_TIMEOUT) as response:
-            status = response.status
-            cache_control = response.headers.get("Cache-Control", "")
-            body = response.read(MAX_DOCUMENT + 1)
-    except urllib.error.HTTPError as exc:
-        raise Refused(f"the metadata document URL answered HTTP {exc.code}") from None
-    except (urllib.error.URLError, OSError, ValueError):
+        connection.connect()
+        watchdog.sock = connection.sock
+        if watchdog.expired:
+            raise OSError("deadline")
+        connection.request("GET", path, headers={"Accept": "application/json"})
+        response = connection.getresponse()
+        status = response.status
+        cache_control = response.headers.get("Cache-Control", "")
+        body = response.read(MAX_DOCUMENT + 1)
+    except (http.client.HTTPException, OSError, ValueError):
+        if watchdog.expired:
+            raise Refused(f"the metadata document was not fetched within {FETCH_DEADLINE:g} s") from None
         raise Refused("the metadata document could not be fetched") from None
+    finally:
+        watchdog.cancel()
+        connection.close()
+    if watchdog.expired:
+        raise Refused(f"the metadata document was not fetched within {FETCH_DEADLINE:g} s")
     if status != 200:
         raise Refused(f"the metadata document URL answered HTTP {status}")
     if len(body) > MAX_DOCUMENT:

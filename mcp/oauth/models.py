@@ -35,6 +35,9 @@ class Client(models.Model, ClientMixin):
         default=list, blank=True, help_text='e.g. ["deny"] or ["step_up:echo"]; see the README'
     )
     created = models.DateTimeField(default=timezone.now)
+    registered_from = models.CharField(
+        max_length=64, blank=True, db_index=True, help_text="client address of an open registration"
+    )
     metadata_fetched = models.DateTimeField(null=True, blank=True)
     metadata_expires = models.DateTimeField(null=True, blank=True)
 

@@ -10,11 +10,15 @@ finds things, binds the RFC 8707 resource into ``aud``, and applies the misbehav
   token's ``aud`` is the resource of the authorization, never a client-supplied string.
 - An authorization code and a refresh token are each redeemed at most once, atomically;
   presenting a redeemed code again revokes the tokens issued from it (OAuth 2.1 4.1.3).
-- Refresh tokens rotate: each refresh returns a new one and revokes the old.
+- Refresh tokens rotate: each refresh returns a new one and revokes the old. Presenting a
+  rotated (or revoked) refresh token again revokes every access and refresh token of its
+  grant, as a reused code does (RFC 9700 section 4.14.2): one of the two holders is an
+  attacker, and the server cannot tell which.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -42,8 +46,11 @@ from mcp.oauth.metadata import server_metadata
 from mcp.oauth.misbehaviours import has, step_up_tools
 from mcp.oauth.models import AuthorizationCode, Client, Token, digest
 from mcp.oauth.policy import is_acceptable_redirect_uri
+from mcp.oauth.registrations import client_address
 from mcp.redact import mask
 from mcp.wire.uri import canonical_uri
+
+logger = logging.getLogger("mcp.oauth")
 
 WRONG_AUDIENCE = "https://wrong-audience.invalid/mcp"
 STEP_UP_CLAIM = "mcp_step_up_tools"
@@ -91,10 +98,26 @@ def revoke_token(token: Token, *, access: bool = True, refresh: bool = True) -> 
         revocation.revoke(token.jti, token.access_expires.timestamp())
 
 
+def revoke_grant(grant: AuthorizationCode | None, token: Token | None = None) -> None:
+    """Revoke every access and refresh token issued under ``grant`` (or just ``token``, which
+    has no grant: a client_credentials token)."""
+    tokens = list(grant.tokens.all()) if grant is not None else [token] if token is not None else []
+    for item in tokens:
+        revoke_token(item)
+    if tokens:
+        logger.info(
+            "credential reuse: revoked %d token(s) of %r's grant", len(tokens), str(tokens[0].subject)[:80]
+        )
+
+
+class AlreadyUsed(Exception):
+    """A code or refresh token was spent by a concurrent request first."""
+
+
 def use_once(model: type[models.Model], pk: int, field: str) -> None:
     """Mark a code redeemed (or a refresh token rotated) unless a concurrent request did first."""
     if not model.objects.filter(pk=pk, **{f"{field}__isnull": True}).update(**{field: timezone.now()}):
-        raise InvalidGrantError("The authorization code or refresh token was already used.")
+        raise AlreadyUsed
 
 
 # --- Tokens ----------------------------------------------------------------------------------
@@ -124,6 +147,12 @@ class TokenGenerator(JWTBearerTokenGenerator):
 
 
 class Server(AuthorizationServer):
+    def create_json_request(self, request: Any) -> Any:
+        """Authlib's JSON request (registration), carrying the address registrations count."""
+        json_request = super().create_json_request(request)
+        json_request.client_address = client_address(request)
+        return json_request
+
     def query_client(self, client_id: str) -> Client | None:
         from mcp.oauth import cimd
 
@@ -185,11 +214,19 @@ class OurTokenRules:
         requested_resource(self.request)  # type: ignore[attr-defined]
 
     def create_token_response(self) -> Any:
-        with transaction.atomic():
-            if self.used_once is not None:
-                attribute, model, used_field = self.used_once
-                use_once(model, getattr(self.request, attribute).pk, used_field)  # type: ignore[attr-defined]
-            return super().create_token_response()  # type: ignore[misc]
+        try:
+            with transaction.atomic():
+                if self.used_once is not None:
+                    attribute, model, used_field = self.used_once
+                    use_once(model, getattr(self.request, attribute).pk, used_field)  # type: ignore[attr-defined]
+                return super().create_token_response()  # type: ignore[misc]
+        except AlreadyUsed:
+            # Two requests spent the same credential at once: a reuse like any other.
+            self.revoke_family()
+            raise InvalidGrantError("The authorization code or refresh token was already used.") from None
+
+    def revoke_family(self) -> None:
+        """Revoke what the reused credential's grant issued (RFC 9700 section 4.14.2)."""
 
 
 def grantee_of(record: AuthorizationCode | Token, *, first: bool) -> Grantee:
@@ -240,10 +277,12 @@ class CodeGrant(OurTokenRules, grants.AuthorizationCodeGrant):
         if item is None or item.is_expired():
             return None
         if item.redeemed is not None:
-            for token in item.tokens.all():
-                revoke_token(token)
+            revoke_grant(item)
             raise InvalidGrantError("The authorization code was already used.")
         return item
+
+    def revoke_family(self) -> None:
+        revoke_grant(self.request.authorization_code)
 
     def delete_authorization_code(self, authorization_code: AuthorizationCode) -> None:
         """Redeemed codes are kept (marked) so that a second use can be detected."""
@@ -263,8 +302,13 @@ class RefreshGrant(OurTokenRules, grants.RefreshTokenGrant):
             .filter(refresh_token_digest=digest(refresh_token))
             .first()
         )
-        if item is None or item.is_revoked() or item.is_expired():
+        if item is None or item.is_expired():
             return None
+        if item.is_revoked():
+            revoke_grant(item.grant, item)
+            raise InvalidGrantError(
+                "The refresh token was already used or revoked; every token of its grant is now revoked."
+            )
         if has(item.misbehaviours, "refresh_fails"):
             raise InvalidGrantError("The refresh token was refused (misbehaviour refresh_fails).")
         return item
@@ -274,6 +318,10 @@ class RefreshGrant(OurTokenRules, grants.RefreshTokenGrant):
 
     def revoke_old_credential(self, refresh_token: Token) -> None:
         """Done atomically in ``create_token_response`` before the new token is made."""
+
+    def revoke_family(self) -> None:
+        token: Token = self.request.refresh_token
+        revoke_grant(token.grant, token)
 
 
 class MachineGrant(OurTokenRules, grants.ClientCredentialsGrant):
@@ -351,6 +399,7 @@ class Registration(ClientRegistrationEndpoint):
             source="dcr",
             client_name=str(metadata.get("client_name") or "")[:200],
             metadata=metadata,
+            registered_from=request.client_address,
         )
         client.set_secret(client_info.get("client_secret"))
         client.save()

@@ -25,7 +25,8 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from mcp.oauth import keys, misbehaviours
+from mcp.oauth import keys, misbehaviours, registrations
+from mcp.oauth.bodies import bounded, oauth_error
 from mcp.oauth.metadata import metadata_problem, server_metadata
 from mcp.oauth.policy import is_loopback
 from mcp.oauth.server import Grantee, effective_misbehaviours, get_server
@@ -65,6 +66,7 @@ def jwks(request: HttpRequest) -> HttpResponse:
 @csrf_exempt
 @require_POST
 @embedded_only
+@bounded
 def token(request: HttpRequest) -> HttpResponse:
     return get_server().create_token_response(request)
 
@@ -72,22 +74,23 @@ def token(request: HttpRequest) -> HttpResponse:
 @csrf_exempt
 @require_POST
 @embedded_only
+@bounded
 def register(request: HttpRequest) -> HttpResponse:
     if not settings.MCP_OAUTH_DCR:
         return JsonResponse({"error": "not_found", "error_description": "Registration is off"}, status=404)
     problem = metadata_problem(request.body)
     if problem:
-        return JsonResponse(
-            {"error": "invalid_client_metadata", "error_description": problem},
-            status=400,
-            headers={"Cache-Control": "no-store"},
-        )
+        return oauth_error("invalid_client_metadata", problem, status=400)
+    refused = registrations.refusal(registrations.client_address(request))
+    if refused is not None:
+        return refused
     return get_server().create_endpoint_response("client_registration", request)
 
 
 @csrf_exempt
 @require_POST
 @embedded_only
+@bounded
 def revoke(request: HttpRequest) -> HttpResponse:
     return get_server().create_endpoint_response("revocation", request)
 

@@ -1,9 +1,6 @@
 """Session stores: one async interface (``base.SessionStore``), a backend per storage.
 
-``get_store()`` returns the process-wide store chosen by settings (``MCP_STORE``, read through
-``mcp.redis_client.uses_redis``).
-
-May import: mcp.redis_client, errors, redact. Never the bus (an import-linter contract).
+``get_store()`` returns the process-wide store chosen by settings (``MCP_STORE``).
 """
 
 from __future__ import annotations

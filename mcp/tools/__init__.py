@@ -2,9 +2,6 @@
 
 Adding a toolset is one module in this package and one line in TOOLSETS. MCP_TOOLSETS
 picks which are enabled ("all" by default).
-
-Toolsets may import: traffic, faults, auth, sessions (state handles, listen), calls (the
-Context), store, bus, wire. Never the handlers, dispatch or transport above them.
 """
 
 from __future__ import annotations
