@@ -241,6 +241,8 @@ MCP_MAX_SESSIONS = env_int("MCP_MAX_SESSIONS", 100_000, minimum=1)
 MCP_MAX_BODY_BYTES = env_int("MCP_MAX_BODY_BYTES", 4 * 1024 * 1024, minimum=1024)
 MCP_MAX_JSON_DEPTH = env_int("MCP_MAX_JSON_DEPTH", 64, minimum=2, maximum=1000)
 MCP_MAX_BATCH = env_int("MCP_MAX_BATCH", 100, minimum=1)
+# What one HTTP request's answers may weigh: a single answer, or a batch's array (mcp.policy.budget).
+MCP_MAX_RESPONSE_BYTES = env_int("MCP_MAX_RESPONSE_BYTES", MCP_MAX_BODY_BYTES, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MCP_MAX_BODY_BYTES
 # The request head (console script's uvicorn; echoserver/http_limits.py): 431 beyond either.
 MCP_MAX_HEADERS = env_int("MCP_MAX_HEADERS", 128, minimum=16)
@@ -250,6 +252,8 @@ MCP_MAX_HEADER_BYTES = env_int("MCP_MAX_HEADER_BYTES", 64 * 1024, minimum=4096)
 
 MCP_MAX_SESSIONS_PER_CLIENT = env_int("MCP_MAX_SESSIONS_PER_CLIENT", 50_000, minimum=1)
 MCP_MAX_STREAMS_PER_SESSION = env_int("MCP_MAX_STREAMS_PER_SESSION", 8, minimum=1)
+# Concurrent subscriptions/listen streams per client address, per process (429 beyond).
+MCP_MAX_LISTEN_PER_CLIENT = env_int("MCP_MAX_LISTEN_PER_CLIENT", 16, minimum=1)
 MCP_MAX_STRING_BYTES = env_int("MCP_MAX_STRING_BYTES", 1024 * 1024, minimum=64)
 # Requests per MCP_RATE_WINDOW seconds per client (principal, else address); 0 = off.
 MCP_RATE_LIMIT = env_int("MCP_RATE_LIMIT", 0, minimum=0)

@@ -80,6 +80,8 @@ class Context:
         self.inputs: Inputs | None = None
         # A state handle minted during this request (mcp.sessions.handles), to be shown to the client.
         self.minted_handle: str | None = None
+        # The request the policy seam (mcp.policy.seam.clear) let run in this context.
+        self.cleared: jsonrpc.Request | None = None
         # Why no handle could be minted for this stateless call (the caller's limit), if so.
         self.unminted: str | None = None
 

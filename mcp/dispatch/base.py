@@ -24,8 +24,18 @@ NotificationHandler = Callable[["Context", dict[str, Any]], Awaitable[None]]
 STORE_DOWN = "Service Unavailable: the session store is unreachable"
 
 
+class NotCleared(RuntimeError):
+    """A transport called a method table with a request the policy seam did not clear."""
+
+
 async def invoke(ctx: Context, request: jsonrpc.Request, handler: Handler) -> dict[str, Any]:
-    """``handler``'s result for ``request``, counted and timed; its exceptions pass through."""
+    """``handler``'s result for ``request``, counted and timed; its exceptions pass through.
+
+    Only a request cleared by the policy seam (``ctx.cleared``, set by ``mcp.policy.seam.clear``)
+    runs: a path that skips the seam gets an internal error, never an unchecked call.
+    """
+    if ctx.cleared is not request:
+        raise NotCleared(f"{request.method[:100]} reached the method table without the policy seam")
     started = time.perf_counter()
     try:
         result = await handler(ctx, request.params)

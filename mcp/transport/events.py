@@ -12,9 +12,10 @@ from typing import Any
 from django.conf import settings
 
 from mcp.bus import OUTBOX, Bus, StreamClosed
+from mcp.policy.budget import encode_answer
 from mcp.sessions.operations import counted_stream
 from mcp.store import SessionStore
-from mcp.wire import jsonrpc, sse
+from mcp.wire import sse
 
 # Seconds the GET stream waits for a queued message before it shows it is open.
 FIRST_WAIT = 0.05
@@ -23,7 +24,13 @@ FIRST_WAIT = 0.05
 async def one_shot(messages: list[dict[str, Any]]) -> AsyncIterator[bytes]:
     """A stream that carries ``messages`` and ends (an answer for a client that wants SSE)."""
     for message in messages:
-        yield sse.event(jsonrpc.encode(message))
+        yield sse.event(encode_answer(message))
+
+
+async def one_shot_encoded(bodies: list[bytes]) -> AsyncIterator[bytes]:
+    """``one_shot`` of messages encoded already (a batch's answers, within its budget)."""
+    for body in bodies:
+        yield sse.event(body)
 
 
 async def request_events(
@@ -49,7 +56,7 @@ async def request_events(
                         yield sse.retry(retry_ms)
                         return
                 elif event.message is not None:
-                    yield sse.event(jsonrpc.encode(event.message), id=event.id)
+                    yield sse.event(encode_answer(event.message), id=event.id)
                 elif not event.final:
                     yield sse.priming(event.id, retry_ms)
                 if event.final:
@@ -100,7 +107,7 @@ async def outbox_events(
                 cursor = event.seq
                 if event.message is not None:
                     yield sse.event(
-                        jsonrpc.encode(event.message), id=event.id, retry_ms=retry_ms if first else None
+                        encode_answer(event.message), id=event.id, retry_ms=retry_ms if first else None
                     )
                     first = False
                 elif not event.final and not event.hangup:

@@ -16,7 +16,6 @@ from django.http.response import HttpResponseBase
 
 from mcp import figures
 from mcp import scope as scope_keys
-from mcp.auth import bearer as auth
 from mcp.dispatch.base import STORE_DOWN
 from mcp.errors import (
     BadRequest,
@@ -27,9 +26,9 @@ from mcp.errors import (
     ServiceUnavailable,
     internal_error,
 )
+from mcp.policy import seam
 from mcp.redact import describe_exception
 from mcp.store import StoreUnavailable
-from mcp.transport import limits
 from mcp.transport.responses import JSON, error_response
 from mcp.transport.security import request_info
 from mcp.wire import jsonrpc, sse
@@ -88,8 +87,7 @@ async def admit(request: HttpRequest) -> RequestInfo:
     if hasattr(request, "scope"):
         # For the exchange's traffic record (mcp.ops.observe): marks, era.
         request.scope[scope_keys.INFO] = info
-    await auth.authenticate(info)
-    await limits.check_rate(info.principal or info.client_addr)
+    await seam.admit(info)
     return info
 
 

@@ -24,6 +24,8 @@ from mcp.calls.streams import OutboxStream
 from mcp.dispatch import sessions as dispatch
 from mcp.errors import BadRequest, MethodNotAllowed, NotAcceptable, UnsupportedMediaType, message_for
 from mcp.handlers import methods as handlers
+from mcp.policy import seam
+from mcp.policy.paths import register
 from mcp.sessions import operations as sessions
 from mcp.store import SessionStore, get_store
 from mcp.transport.events import outbox_events
@@ -33,6 +35,8 @@ from mcp.wire import jsonrpc, sse
 from mcp.wire.protocol import valid_session_id
 
 LEGACY_VERSION = "2024-11-05"
+LEGACY = register("legacy", "POST /messages?sessionId=..., one message of the 2024-11-05 HTTP+SSE transport")
+LEGACY_STREAM = register("legacy-stream", "GET /sse, the 2024-11-05 transport's session stream")
 
 
 @csrf_exempt
@@ -49,7 +53,7 @@ async def sse_endpoint(request: HttpRequest) -> HttpResponseBase:
     session = ctx.require_session()
     figures.SESSIONS_CREATED.inc()
     token = await bus.claim(session.id, OUTBOX)
-    return sse_response(legacy_events(store, bus, session.id, token))
+    return sse_response(seam.stream(legacy_events(store, bus, session.id, token), info, LEGACY_STREAM))
 
 
 async def legacy_events(store: SessionStore, bus: Bus, session_id: str, token: int) -> AsyncIterator[bytes]:
@@ -76,7 +80,7 @@ async def messages_endpoint(request: HttpRequest) -> HttpResponseBase:
     if not session_id or not valid_session_id(session_id):
         raise BadRequest("Bad Request: the sessionId query parameter is required")
     store, bus = get_store(), get_bus()
-    session = await sessions.owned(session_id, info.principal, store, echo_id=False)
+    session = await seam.session(session_id, info, store, echo_id=False)
     payload = await read_body(request)
     if isinstance(payload, list):
         raise BadRequest("Bad Request: batches are not supported on the HTTP+SSE transport")
@@ -94,5 +98,6 @@ async def messages_endpoint(request: HttpRequest) -> HttpResponseBase:
             response = message_for(message.id, exc)
         await stream.finish(response)
     else:
+        seam.clear(ctx, message, LEGACY)
         dispatch.start(ctx, message)
     return empty_response(202)

@@ -16,7 +16,8 @@ from typing import Any
 from django.conf import settings
 
 from mcp.calls.streams import AnswerStream, JsonAnswer, SseAnswer
-from mcp.wire import jsonrpc, sse
+from mcp.policy.budget import encode_answer
+from mcp.wire import sse
 
 # Queue item marking the end of the stream; carries the final message (or None).
 _END = object()
@@ -74,9 +75,9 @@ class LiveStream(AnswerStream):
                     continue
                 if isinstance(item, tuple) and item[0] is _END:
                     if item[1] is not None:
-                        yield sse.event(jsonrpc.encode(item[1]))
+                        yield sse.event(encode_answer(item[1]))
                     return
-                yield sse.event(jsonrpc.encode(item))
+                yield sse.event(encode_answer(item))
         finally:
             if not task.done():
                 task.cancel()

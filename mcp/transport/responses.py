@@ -8,14 +8,26 @@ from typing import Any
 from django.http import HttpResponse, StreamingHttpResponse
 
 from mcp.errors import McpError, message_for
+from mcp.policy.budget import Budget
 from mcp.process.draining import until_drained
 from mcp.wire import jsonrpc, sse
 
 JSON = "application/json"
 
 
-def json_response(message: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> HttpResponse:
+def json_response(
+    message: Any, *, status: int = 200, headers: dict[str, str] | None = None, budget: Budget | None = None
+) -> HttpResponse:
+    """``message`` as JSON; with a ``budget``, an answer that does not fit it becomes its error."""
     body = jsonrpc.encode(message)
+    if budget is not None:
+        body = budget.check(body, message.get("id"))
+    return encoded_json_response(body, status=status, headers=headers)
+
+
+def encoded_json_response(
+    body: bytes, *, status: int = 200, headers: dict[str, str] | None = None
+) -> HttpResponse:
     response = HttpResponse(body, status=status, content_type=JSON)
     response["Content-Length"] = str(len(body))
     for name, value in (headers or {}).items():

@@ -18,7 +18,6 @@ from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 
 from mcp import figures
-from mcp.auth import scopes as authz
 from mcp.bus import OUTBOX, Bus, get_bus, parse_event_id
 from mcp.calls.context import Context
 from mcp.calls.streams import JsonAnswer, RequestStream
@@ -37,16 +36,24 @@ from mcp.errors import (
 from mcp.faults import inject as faults
 from mcp.faults import state as fault_state
 from mcp.handlers import methods as handlers
+from mcp.policy import seam
+from mcp.policy.budget import Budget
+from mcp.policy.paths import register
 from mcp.sessions import operations as sessions
 from mcp.store import Session, SessionStore, StoreUnavailable, get_store
 from mcp.store.base import DELETED, REFUSED, Claim
-from mcp.transport.events import one_shot, outbox_events, request_events
+from mcp.transport.events import one_shot, one_shot_encoded, outbox_events, request_events
 from mcp.transport.http import admit, classify, parse_accept
-from mcp.transport.responses import empty_response, json_response, sse_response
+from mcp.transport.responses import empty_response, encoded_json_response, json_response, sse_response
 from mcp.wire import headers as header_rules
 from mcp.wire import jsonrpc
 from mcp.wire.protocol import BATCHES_ONLY_IN, PRIMING_SINCE
 from mcp.wire.request import RequestInfo
+
+SINGLE = register("single", "POST /mcp, one JSON-RPC message in a session (2025 eras)")
+TASK = register("task", "POST /mcp, a task-augmented request (params.task) in a 2025-11-25 session")
+BATCH = register("batch", "POST /mcp, each element of a JSON-RPC batch in a 2025-03-26 session")
+STREAM = register("stream", "GET /mcp, a session's SSE stream (or a resumed POST stream)")
 
 
 def check_protocol_header(request: HttpRequest) -> None:
@@ -71,7 +78,7 @@ def session_header(request: HttpRequest) -> str:
 
 async def find_session(request: HttpRequest, info: RequestInfo, store: SessionStore) -> Session:
     """The caller's session: 400 without the header, 404 if unknown, expired or not theirs."""
-    return await sessions.owned(session_header(request), info.principal, store, echo_id=True)
+    return await seam.session(session_header(request), info, store, echo_id=True)
 
 
 async def post(
@@ -90,8 +97,9 @@ async def post(
         if request.headers.get("Mcp-Session-Id"):
             raise BadRequest("Bad Request: initialize creates a session; send it without Mcp-Session-Id")
         return await initialize(message, info, store, bus, accepts_json)
-    if isinstance(message, jsonrpc.Request) and message.method == "tools/call":
-        authz.check_step_up(info, str(message.params.get("name", "")))
+    if isinstance(message, jsonrpc.Request):
+        # Decided before the session is looked up, as the 403 has always come before a 404.
+        seam.step_up(info, message)
 
     session = await find_session(request, info, store)
     draw = await faults.before(info, session, store, bus, message)
@@ -115,13 +123,14 @@ async def post(
         priming=session.protocol_version >= PRIMING_SINCE,
     )
     ctx.stream = stream
+    seam.clear(ctx, message, TASK if "task" in message.params else SINGLE)
     dispatch.start(ctx, message)
     # Shielded: a client that disconnects must not cancel the request (it may resume).
     answer = await asyncio.shield(stream.decided)
     if isinstance(answer, JsonAnswer):
-        return json_response(answer.message)
+        return json_response(answer.message, budget=Budget())
     events = request_events(bus, session.id, answer.stream, 0, live=True)
-    return sse_response(faults.stream(events, draw, info.marks, "post"))
+    return sse_response(faults.stream(seam.stream(events, info, SINGLE), draw, info.marks, "post"))
 
 
 async def initialize(
@@ -158,30 +167,39 @@ async def batch(
         raise BadRequest("Bad Request: an empty batch")
     if len(payload) > settings.MCP_MAX_BATCH:
         raise BadRequest(f"Bad Request: a batch holds at most {settings.MCP_MAX_BATCH} messages")
-    responses: list[dict[str, Any]] = []
+    messages: list[jsonrpc.Message | jsonrpc.JsonRpcError] = []
     for item in payload:
         try:
-            message = jsonrpc.classify(item)
+            messages.append(jsonrpc.classify(item))
         except jsonrpc.JsonRpcError as exc:
-            responses.append(message_for(exc.id, InvalidMessage(exc)))
-            continue
-        ctx = Context(request=info, session=session, store=store, bus=bus)
-        if isinstance(message, jsonrpc.Request):
+            messages.append(exc)
+    await seam.clear_all(info, messages, BATCH, len(messages))
+    # Each answer is encoded once, as it comes, within the request's response budget.
+    budget = Budget()
+    expected = sum(isinstance(message, (jsonrpc.Request, jsonrpc.JsonRpcError)) for message in messages)
+    answers: list[bytes] = []
+    for item, message in zip(payload, messages, strict=True):
+        if isinstance(message, jsonrpc.JsonRpcError):
+            response = message_for(message.id, InvalidMessage(message))
+        elif isinstance(message, jsonrpc.Request):
             if message.method == "initialize":
-                error = InvalidRequest("initialize must not be part of a batch")
-                responses.append(message_for(message.id, error))
-                continue
-            ctx.request_id = message.id
-            responses.append(await dispatch.respond(ctx, message))
+                response = message_for(message.id, InvalidRequest("initialize must not be part of a batch"))
+            else:
+                ctx = Context(request=info, session=session, store=store, bus=bus, request_id=message.id)
+                seam.clear(ctx, message, BATCH)
+                response = await dispatch.respond(ctx, message)
         elif isinstance(message, jsonrpc.Notification):
-            await dispatch.notify(ctx, message)
+            await dispatch.notify(Context(request=info, session=session, store=store, bus=bus), message)
+            continue
         else:
             await bus.deliver_reply(session.id, message.id, item)
-    if not responses:
+            continue
+        answers.append(budget.fit(response, reserve=expected - len(answers) - 1))
+    if not answers:
         return empty_response(202)
     if not accepts_json:
-        return sse_response(one_shot(responses))
-    return json_response(responses)
+        return sse_response(one_shot_encoded(answers))
+    return encoded_json_response(b"[" + b",".join(answers) + b"]")
 
 
 async def get(request: HttpRequest) -> HttpResponseBase:
@@ -206,14 +224,14 @@ async def get(request: HttpRequest) -> HttpResponseBase:
         if stream != OUTBOX:
             # Resuming a POST stream: the rest of it, up to and including its response.
             events = request_events(bus, session.id, stream, after, live=False)
-            return sse_response(faults.stream(authz.while_authorized(events, info), draw, info.marks, "get"))
+            return sse_response(faults.stream(seam.stream(events, info, STREAM), draw, info.marks, "get"))
     else:
         stream, after = OUTBOX, await bus.delivered(session.id, OUTBOX)
         if session.protocol_version >= PRIMING_SINCE and not (await bus.info(session.id, OUTBOX)).queued:
             await bus.publish(session.id, OUTBOX, None)
     token = await bus.claim(session.id, OUTBOX)
     events = outbox_events(store, bus, session.id, after, token)
-    return sse_response(faults.stream(authz.while_authorized(events, info), draw, info.marks, "get"))
+    return sse_response(faults.stream(seam.stream(events, info, STREAM), draw, info.marks, "get"))
 
 
 async def delete(request: HttpRequest) -> HttpResponseBase:

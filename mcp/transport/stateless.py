@@ -26,7 +26,6 @@ from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 
 from mcp import figures
-from mcp.auth import scopes as authz
 from mcp.bus import get_bus
 from mcp.calls.context import Context
 from mcp.calls.streams import JsonAnswer
@@ -34,6 +33,9 @@ from mcp.dispatch import stateless
 from mcp.errors import BadRequest, HeaderMismatch, HttpError, McpError, MethodNotAllowed, message_for
 from mcp.faults import inject as faults
 from mcp.handlers.methods import server_capabilities
+from mcp.policy import seam
+from mcp.policy.budget import Budget
+from mcp.policy.paths import register
 from mcp.sessions import listen
 from mcp.store import get_store
 from mcp.tools import get_registry
@@ -45,6 +47,9 @@ from mcp.wire import meta as modern
 from mcp.wire import routing_headers as request_headers
 from mcp.wire.protocol import PROTOCOL_HEADER
 from mcp.wire.request import RequestInfo
+
+STATELESS = register("stateless", "POST /mcp, a 2026-07-28 request (no session; _meta on every request)")
+LISTEN = register("listen", "POST /mcp, a 2026-07-28 subscriptions/listen stream")
 
 
 async def post(
@@ -61,15 +66,15 @@ async def post(
     figures.child(figures.MESSAGES, "request").inc()
     ctx = Context(request=info, session=None, store=get_store(), bus=get_bus(), request_id=message.id)
     try:
-        if message.method == "tools/call":
-            authz.check_step_up(info, str(message.params.get("name", "")))
+        seam.step_up(info, message)
         ctx.modern = admit(request, message)
         meta = message.params.get("_meta")
         ctx.meta = meta if isinstance(meta, dict) else {}
         if message.method == stateless.LISTEN:
-            return listen_response(message)
+            return listen_response(message, info)
         await stateless.prepare(ctx, message)
         ctx.faults = await faults.before_stateless(info, message)
+        seam.clear(ctx, message, STATELESS)
     except McpError as exc:
         exc.request_id = message.id
         raise
@@ -110,8 +115,9 @@ async def run(
             task.cancel()
         raise
     if isinstance(decided, JsonAnswer):
-        return json_response(decided.message)
-    return sse_response(faults.stream(stream.events(task), ctx.faults, ctx.request.marks, "post"))
+        return json_response(decided.message, budget=Budget())
+    events = seam.stream(stream.events(task), ctx.request, STATELESS)
+    return sse_response(faults.stream(events, ctx.faults, ctx.request.marks, "post"))
 
 
 async def answer(ctx: Context, message: jsonrpc.Request, stream: LiveStream) -> None:
@@ -128,19 +134,23 @@ async def answer(ctx: Context, message: jsonrpc.Request, stream: LiveStream) -> 
     await stream.finish(response)
 
 
-def listen_response(message: jsonrpc.Request) -> HttpResponseBase:
+def listen_response(message: jsonrpc.Request, info: RequestInfo) -> HttpResponseBase:
     capabilities = modern.modern_capabilities(server_capabilities(), {})
     agreed = listen.honoured(message.params.get("notifications"), capabilities)
-    return sse_response(listen_events(message.id, agreed))
+    slot = seam.listen_slot(info)
+    return sse_response(seam.stream(listen_events(message.id, agreed, slot), info, LISTEN))
 
 
-async def listen_events(subscription_id: jsonrpc.RequestId, agreed: dict[str, Any]) -> AsyncIterator[bytes]:
+async def listen_events(
+    subscription_id: jsonrpc.RequestId, agreed: dict[str, Any], slot: str
+) -> AsyncIterator[bytes]:
     figures.child(figures.OPEN_STREAMS, "listen").inc()
     try:
         keepalive = settings.MCP_KEEPALIVE_INTERVAL
         async for item in listen.messages(subscription_id, agreed, keepalive=keepalive):
             yield sse.comment() if item is None else sse.event(jsonrpc.encode(item))
     finally:
+        seam.release_listen(slot)
         figures.child(figures.OPEN_STREAMS, "listen").dec()
 
 

@@ -1,4 +1,5 @@
-"""Per-client request rate limit: at most MCP_RATE_LIMIT requests per MCP_RATE_WINDOW seconds.
+"""Per-client rate limit: at most MCP_RATE_LIMIT messages per MCP_RATE_WINDOW seconds (a
+request counts one, a batch one per element).
 
 Fixed windows aligned on the wall clock (window ``n`` covers ``[n*W, (n+1)*W)``), the same
 in both backends, so processes sharing Redis agree on which window a request falls in.
@@ -69,7 +70,7 @@ class MemoryRateLimiter:
     def __len__(self) -> int:
         return len(self._counts)
 
-    async def check(self, client: str) -> None:
+    async def check(self, client: str, cost: int = 1) -> None:
         now = self.clock()
         index = int(now // self.window)
         if index != self._index:
@@ -81,7 +82,7 @@ class MemoryRateLimiter:
             if len(counts) >= self.max_clients:
                 counts.popitem()
             count = 0
-        count += 1
+        count += cost
         counts[client] = count
         if count > self.limit:
             raise too_many(self.limit, self.window, (index + 1) * self.window, now)
@@ -107,7 +108,7 @@ class RedisRateLimiter:
             client = "sha256-" + hashlib.sha256(client.encode("utf-8", "surrogatepass")).hexdigest()
         return f"{self.prefix}:rate:{client}:{index}"
 
-    async def check(self, client: str) -> None:
+    async def check(self, client: str, cost: int = 1) -> None:
         now = self.clock()
         index = int(now // self.window)
         window_end = (index + 1) * self.window
@@ -115,7 +116,7 @@ class RedisRateLimiter:
         ttl_ms = max(1, math.ceil((window_end - now) * 1000)) + EXPIRY_MARGIN_MS
         try:
             async with get_redis(self.url).pipeline(transaction=True) as pipe:
-                pipe.incr(key)
+                pipe.incrby(key, cost)
                 pipe.pexpire(key, ttl_ms)
                 count, _ = await pipe.execute()
         except REDIS_UNAVAILABLE as exc:
@@ -151,8 +152,9 @@ async def reset_limiter() -> None:
     _limiter = None
 
 
-async def check_rate(client: str) -> None:
-    """Count one request for ``client``; raise TooManyRequests (429, Retry-After) past MCP_RATE_LIMIT."""
+async def check_rate(client: str, cost: int = 1) -> None:
+    """Count ``cost`` messages (one request, or a batch's further elements) for ``client``;
+    raise TooManyRequests (429, Retry-After) past MCP_RATE_LIMIT."""
     if not settings.MCP_RATE_LIMIT:
         return
-    await get_limiter().check(client)
+    await get_limiter().check(client, cost)

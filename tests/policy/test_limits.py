@@ -10,9 +10,9 @@ import pytest
 import redis.asyncio as aioredis
 
 from mcp.errors import StoreUnavailable, TooManyRequests
+from mcp.policy import limits
+from mcp.policy.limits import MemoryRateLimiter, RedisRateLimiter, check_rate, get_limiter, reset_limiter
 from mcp.redis_client import close_redis
-from mcp.transport import limits
-from mcp.transport.limits import MemoryRateLimiter, RedisRateLimiter, check_rate, get_limiter, reset_limiter
 from tests.support.client import McpClient
 from tests.support.redis_server import free_port
 
