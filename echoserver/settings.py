@@ -302,7 +302,7 @@ MCP_OAUTH_CIMD_CACHE_SECONDS = env_int("MCP_OAUTH_CIMD_CACHE_SECONDS", 300, mini
 # Bodies of /oauth/token, /register and /revoke (413 beyond); bounds one client's stored metadata.
 MCP_OAUTH_MAX_BODY_BYTES = env_int("MCP_OAUTH_MAX_BODY_BYTES", 16 * 1024, minimum=1024)
 # Open registration: per client address per window, and registered clients in all (429 beyond).
-MCP_OAUTH_REGISTRATIONS_PER_ADDRESS = env_int("MCP_OAUTH_REGISTRATIONS_PER_ADDRESS", 20, minimum=1)
+MCP_OAUTH_REGISTRATIONS_PER_ADDRESS = env_int("MCP_OAUTH_REGISTRATIONS_PER_ADDRESS", 100, minimum=1)
 MCP_OAUTH_REGISTRATION_WINDOW = env_int("MCP_OAUTH_REGISTRATION_WINDOW", 3600, minimum=1)
 MCP_OAUTH_MAX_CLIENTS = env_int("MCP_OAUTH_MAX_CLIENTS", 10_000, minimum=1)
 # Extra CA certificates (PEM) trusted when fetching metadata documents over https.
@@ -372,6 +372,9 @@ CACHES = {
 # Exchanges kept per session (admin detail page, trafficLog tool); 0 turns recording off.
 MCP_TRAFFIC_LOG = env_int("MCP_TRAFFIC_LOG", 50, minimum=0, maximum=10_000)
 MCP_TRAFFIC_EXCERPT_BYTES = env_int("MCP_TRAFFIC_EXCERPT_BYTES", 2048, minimum=64, maximum=1024 * 1024)
+# Headers kept per exchange and direction in that record, and their bytes; the rest summarised.
+MCP_TRAFFIC_MAX_HEADERS = env_int("MCP_TRAFFIC_MAX_HEADERS", 64, minimum=1)
+MCP_TRAFFIC_MAX_HEADER_BYTES = env_int("MCP_TRAFFIC_MAX_HEADER_BYTES", 16 * 1024, minimum=256)
 # Seconds between a process's stats flush and heartbeat into the store (/status, /health).
 MCP_STATS_INTERVAL = env_float("MCP_STATS_INTERVAL", 1.0, minimum=0.1)
 

@@ -377,11 +377,19 @@ async def verify(token: str, config: Config) -> dict[str, Any]:
     return claims
 
 
+# A principal taken from client_id (a token without sub: client credentials) is prefixed, so
+# that it can never be the same identity as a user whose sub is the same string.
+CLIENT_PRINCIPAL = "client:"
+
+
 def principal_of(claims: dict[str, Any]) -> str:
-    for name in ("sub", "client_id"):
-        value = claims.get(name)
-        if isinstance(value, str) and value:
-            return value
+    """``sub``; for a token without one (empty counts as none), ``client:<client_id>``."""
+    subject = claims.get("sub")
+    if isinstance(subject, str) and subject:
+        return subject
+    client = claims.get("client_id")
+    if isinstance(client, str) and client:
+        return CLIENT_PRINCIPAL + client
     raise InvalidToken("the token names no subject (sub or client_id)")
 
 

@@ -169,16 +169,23 @@ def tool_fault(draw: Draw | None, marks: list[str], tool: str) -> dict[str, Any]
     return {"content": [{"type": "text", "text": message}], "isError": True}
 
 
-def oversize(draw: Draw | None, marks: list[str], result: dict[str, Any]) -> dict[str, Any]:
-    """``result`` padded with one text block so that its JSON is about ``oversized`` bytes."""
+def oversize(
+    draw: Draw | None, marks: list[str], result: dict[str, Any], request_id: jsonrpc.RequestId | None = None
+) -> dict[str, Any]:
+    """``result`` padded with one text block so that the whole answer to ``request_id`` (the
+    JSON-RPC response, envelope included) is ``oversized`` bytes: never more, so a profile at
+    MCP_MAX_BODY_BYTES stays within the response budget."""
     if draw is None or draw.oversized is None:
         return result
-    missing = draw.oversized - len(jsonrpc.encode(result))
-    if missing <= 0:
+    size = len(jsonrpc.encode(jsonrpc.result(request_id, result)))
+    if size >= draw.oversized:
         return result
     inject(marks, "oversized")
-    padding = {"type": "text", "text": "x" * max(0, missing - 30)}
-    return {**result, "content": [*result.get("content", []), padding]}
+    block = {"type": "text", "text": ""}
+    padded = {**result, "content": [*result.get("content", []), block]}
+    over = len(jsonrpc.encode(jsonrpc.result(request_id, padded))) - draw.oversized
+    block["text"] = "x" * max(0, -over)
+    return padded
 
 
 def stream(

@@ -207,7 +207,8 @@ async def run_tool(ctx: Context, tool: Tool, params: dict[str, Any]) -> dict[str
     """
     result = faults.tool_fault(ctx.faults, ctx.request.marks, tool.name)
     if result is None:
-        result = faults.oversize(ctx.faults, ctx.request.marks, await _run_tool(ctx, tool, params))
+        result = await _run_tool(ctx, tool, params)
+        result = faults.oversize(ctx.faults, ctx.request.marks, result, ctx.request_id)
     figures.child(figures.TOOL_CALLS, tool.name, "error" if result.get("isError") else "ok").inc()
     return result
 

@@ -1,7 +1,8 @@
 """Exports of a session's recorded traffic (``mcp.traffic.record``): HAR 1.2 or JSON lines.
 
 Three ways in, one function (``export``): the staff-only endpoint below
-(``GET /ops/traffic/<session id>.har`` or ``.jsonl``, Django staff login required), the admin's
+(``GET /ops/traffic/<session id>.har`` or ``.jsonl``, Django staff login and the admin's
+live-session view permission required), the admin's
 "Export traffic" action, and the ``exportTraffic`` tool for the session's own client.
 Credentials stay masked as the record masks them (as printHeader does).
 """
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING
 import orjson
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import path
 
@@ -45,9 +47,17 @@ def filename(session: Session, fmt: str) -> str:
     return f"mcp-session-{session.id[:8]}.{fmt}"
 
 
+# The permission of the admin's live-session view (mcp.ops): the export shows the same sessions.
+VIEW_PERMISSION = "ops.view_livesession"
+
+
 @staff_member_required
 async def traffic_download(request: HttpRequest, session_id: str, fmt: str) -> HttpResponse:
-    """The recorded traffic of any live session, for staff (an unknown session is 404)."""
+    """The recorded traffic of any live session, for staff with the live-session view
+    permission (403 without it, as the admin list answers; an unknown session is 404)."""
+    user = await request.auser()
+    if not await user.ahas_perm(VIEW_PERMISSION):
+        raise PermissionDenied("the live-session view permission is needed")
     store = get_store()
     session = await store.get(session_id, touch=False)
     if session is None or fmt not in FORMATS:

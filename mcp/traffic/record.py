@@ -18,7 +18,10 @@ Guarantees:
   exchanges share that round trip. A reader in the same process (``recent``) sees every
   exchange recorded before it read. Nothing at all happens with MCP_TRAFFIC_LOG=0.
 - Bounded: at most MCP_TRAFFIC_LOG entries per session, each excerpt at most
-  MCP_TRAFFIC_EXCERPT_BYTES bytes of UTF-8 (cut on a character boundary, marked with "…").
+  MCP_TRAFFIC_EXCERPT_BYTES bytes of UTF-8 (cut on a character boundary, marked with "…"),
+  and at most MCP_TRAFFIC_MAX_HEADERS headers of at most MCP_TRAFFIC_MAX_HEADER_BYTES bytes
+  (names and shown values) each way; the rest is one entry "…": "N more headers, M bytes".
+  So an export is bounded too: entries x (2 excerpts + 2 header sets).
 - No credential is kept: header values are masked exactly as the printHeader tool masks
   them (``mcp.redact.shown_header``), and excerpts go through ``redact_text``.
 """
@@ -43,6 +46,8 @@ ERAS = ("2025", "2026", "legacy")
 
 logger = logging.getLogger("mcp.traffic")
 ELLIPSIS = "…"
+# The key that summarises the headers past MCP_TRAFFIC_MAX_HEADERS / _BYTES (not a header name).
+MORE_HEADERS = "…"
 
 
 def enabled() -> bool:
@@ -88,8 +93,15 @@ def masked_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> di
     that change on every request (lengths, ids) skip the cache when they are plain.
     """
     pairs = headers.items() if isinstance(headers, Mapping) else headers
-    shown = {}
+    shown: dict[str, str] = {}
+    kept = settings.MCP_TRAFFIC_MAX_HEADERS
+    room = settings.MCP_TRAFFIC_MAX_HEADER_BYTES
+    more = more_bytes = 0
     for name, value in pairs:
+        if kept <= 0 or len(name) + len(value) > room:
+            more += 1
+            more_bytes += len(name) + len(value)
+            continue
         name = name.lower()
         if len(value) <= 64 and value.isalnum() and value.isascii() and not _masks_by_name(name):
             shown[name] = value
@@ -97,6 +109,10 @@ def masked_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> di
             shown[name] = _masked(name, value)
         else:
             shown[name] = shown_header(name, value)
+        kept -= 1
+        room -= len(name) + len(shown[name])
+    if more:
+        shown[MORE_HEADERS] = f"{more} more headers, {more_bytes} bytes"
     return shown
 
 

@@ -191,7 +191,21 @@ async def test_valid_token_sets_principal_and_claims(jwt_mode, scheme):
 
 async def test_client_id_is_the_principal_without_sub(jwt_mode):
     info = await verified(hs_token(sub=None, client_id="machine-7"))
-    assert info.principal == "machine-7"
+    assert info.principal == "client:machine-7"
+
+
+@pytest.mark.parametrize("sub", [None, ""])
+async def test_a_client_id_principal_never_collides_with_a_user(jwt_mode, http, sub):
+    """A token with no (or an empty) sub and client_id "alice" is not the user "alice": it
+    cannot use alice's session."""
+    alice = McpClient(http, extra_headers={"Authorization": f"Bearer {hs_token(sub='alice')}"})
+    await alice.initialize()
+    claims = {"client_id": "alice", "sub": sub}
+    intruder = await verified(hs_token(**claims))
+    assert intruder.principal == "client:alice"
+    headers = {"Authorization": f"Bearer {hs_token(**claims)}", "Mcp-Session-Id": alice.session_id}
+    answer = await alice.request("ping", **headers)
+    assert answer.status_code == 404
 
 
 async def test_no_subject_at_all_is_refused(jwt_mode):

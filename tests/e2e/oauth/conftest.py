@@ -53,6 +53,8 @@ def auth_server(
             "MCP_OAUTH_CIMD_CA_FILE": str(ca_file),
             "MCP_ECHO_DEBUG": "true",
             "MCP_KEEPALIVE_INTERVAL": "0.3",
+            # Every SDK flow registers a client from 127.0.0.1: more than the default allows.
+            "MCP_OAUTH_REGISTRATIONS_PER_ADDRESS": "10000",
         },
     )
     yield server
