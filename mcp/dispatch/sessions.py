@@ -20,7 +20,7 @@ from mcp.calls.context import Context
 from mcp.dispatch.base import STORE_DOWN, Handler, NotificationHandler, invoke
 from mcp.errors import MethodNotFound, RequestCancelled, ServiceUnavailable, message_for
 from mcp.handlers import methods as handlers
-from mcp.handlers import tasks
+from mcp.handlers import skills, tasks
 from mcp.redact import describe_exception
 from mcp.store import StoreUnavailable
 from mcp.wire import jsonrpc
@@ -36,6 +36,10 @@ METHODS: dict[str, Handler] = {
     "resources/list": handlers.list_resources,
     "resources/templates/list": handlers.list_resource_templates,
     "resources/read": handlers.read_resource,
+    # The skills extension (io.modelcontextprotocol/skills).
+    "skills/list": skills.list_skills,
+    "skills/get": skills.get_skill,
+    "resources/directory/read": skills.read_directory,
     "resources/subscribe": handlers.subscribe,
     "resources/unsubscribe": handlers.unsubscribe,
     "prompts/list": handlers.list_prompts,

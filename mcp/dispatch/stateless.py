@@ -21,7 +21,7 @@ from mcp.calls.context import Context
 from mcp.dispatch.base import Handler, invoke
 from mcp.errors import HttpError, InvalidParams, ResourceNotFound, UnknownMethod, message_for
 from mcp.handlers import methods as handlers
-from mcp.handlers import task_extension
+from mcp.handlers import skills, task_extension
 from mcp.wire import jsonrpc
 from mcp.wire import meta as modern
 
@@ -34,6 +34,10 @@ METHODS: dict[str, Handler] = {
     "resources/list": handlers.list_resources,
     "resources/templates/list": handlers.list_resource_templates,
     "resources/read": handlers.read_resource,
+    # The skills extension (io.modelcontextprotocol/skills).
+    "skills/list": skills.list_skills,
+    "skills/get": skills.get_skill,
+    "resources/directory/read": skills.read_directory,
     "prompts/list": handlers.list_prompts,
     "prompts/get": handlers.get_prompt,
     "completion/complete": handlers.complete,

@@ -45,6 +45,7 @@ class Draw:
     expire: bool = False
     burst: tuple[int, str] | None = None
     oversized: int | None = None
+    ignore_log_level: bool = False
     streams: StreamFaults = StreamFaults()
 
 
@@ -93,6 +94,10 @@ def draw(profile: dict[str, Any], index: int) -> Draw:
     keepalive = profile.get("keepAlive")
     if keepalive is not None:
         streams.update(keepalive=keepalive["mode"], keepalive_interval=float(keepalive["intervalSeconds"]))
+    # Drawn last, so that the profiles without it keep the sequences they had.
+    ignore_level = profile.get("ignoreLogLevel")
+    if ignore_level is not None and _hit(rng, ignore_level["rate"]):
+        found["ignore_log_level"] = True
     return Draw(index=index, seed=seed, streams=StreamFaults(**streams), **found)
 
 
@@ -118,6 +123,8 @@ def summary(found: Draw) -> list[str]:
         kinds.append("tool_error" if found.tool_error == "isError" else "rpc_error")
     if found.oversized is not None:
         kinds.append("oversized")
+    if found.ignore_log_level:
+        kinds.append("ignore_log_level")
     if found.streams.drop_after is not None:
         kinds.append("drop_stream")
     if found.streams.duplicate_event is not None:

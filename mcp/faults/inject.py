@@ -169,6 +169,14 @@ def tool_fault(draw: Draw | None, marks: list[str], tool: str) -> dict[str, Any]
     return {"content": [{"type": "text", "text": message}], "isError": True}
 
 
+def ignores_log_level(draw: Draw | None, marks: list[str]) -> bool:
+    """Whether this exchange sends log messages below the client's level (marked when so)."""
+    if draw is None or not draw.ignore_log_level:
+        return False
+    inject(marks, "ignore_log_level")
+    return True
+
+
 def oversize(
     draw: Draw | None, marks: list[str], result: dict[str, Any], request_id: jsonrpc.RequestId | None = None
 ) -> dict[str, Any]:

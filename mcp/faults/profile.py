@@ -33,6 +33,7 @@ KINDS = (
     "keepalive",
     "list_changed_burst",
     "oversized",
+    "ignore_log_level",
 )
 
 MAX_LATENCY_MS = 60_000
@@ -119,6 +120,7 @@ PROPERTIES: dict[str, Any] = {
         },
         ("bytes",),
     ),
+    "ignoreLogLevel": _fault({"rate": {**_RATE, "default": 1}}),
 }
 SCHEMA: dict[str, Any] = {"type": "object", "properties": PROPERTIES, "additionalProperties": False}
 

@@ -22,7 +22,7 @@ from mcp.errors import (
     ToolError,
 )
 from mcp.faults import inject as faults
-from mcp.handlers import tasks
+from mcp.handlers import extensions, tasks
 from mcp.sessions import handles, records
 from mcp.tools import Tool, ToolResult, get_registry, text
 from mcp.wire import identity
@@ -114,10 +114,14 @@ def handshake(params: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, An
     return version, client_info, client_capabilities
 
 
-def initialize_result(version: str) -> dict[str, Any]:
+def initialize_result(version: str, client_capabilities: dict[str, Any] | None = None) -> dict[str, Any]:
+    capabilities = server_capabilities()
+    offered = extensions.offered(client_capabilities)
+    if offered:
+        capabilities = {**capabilities, "extensions": offered}
     return {
         "protocolVersion": version,
-        "capabilities": server_capabilities(),
+        "capabilities": capabilities,
         "serverInfo": identity.server_info(),
         "instructions": INSTRUCTIONS,
     }
@@ -130,7 +134,7 @@ async def initialize(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         ctx, protocol_version=version, client_info=client_info, client_capabilities=client_capabilities
     )
     logger.info("session %s… created for %s", ctx.session.id[:8], ctx.session.client_name)
-    return initialize_result(version)
+    return initialize_result(version, client_capabilities)
 
 
 async def reinitialize(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
@@ -143,14 +147,16 @@ async def reinitialize(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         client_info=client_info,
         client_capabilities=client_capabilities,
     )
-    return initialize_result(version)
+    return initialize_result(version, client_capabilities)
 
 
 async def discover(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     """server/discover (2026-07-28): every version this endpoint speaks, and what it offers."""
     return {
         "supportedVersions": modern.supported_versions(),
-        "capabilities": modern.modern_capabilities(server_capabilities(), modern.EXTENSIONS),
+        "capabilities": modern.modern_capabilities(
+            server_capabilities(), {**modern.EXTENSIONS, **extensions.available()}
+        ),
         "instructions": INSTRUCTIONS,
     }
 

@@ -32,6 +32,7 @@ from mcp.sessions import operations as sessions
 from mcp.store import get_store
 from mcp.traffic import record as traffic
 from mcp.wire import jsonrpc
+from mcp.wire.protocol import LOG_RANK
 
 SEARCHED = ("id", "client_name", "client_version", "principal", "protocol_version", "client_addr")
 
@@ -82,11 +83,27 @@ async def _end(session_ids: list[str]) -> int:
     return ended
 
 
-async def _push(session_ids: list[str], user: str) -> int:
+PUSH_LEVEL = "notice"
+
+
+async def _push(session_ids: list[str], user: str) -> tuple[int, int]:
+    """Queue a notice on each session's GET stream: (queued, skipped because the client set
+    a log level above notice with logging/setLevel)."""
     store, bus = get_store(), get_bus()
-    params = {"level": "notice", "logger": "admin", "data": f"Test notification from the admin ({user})"}
+    params = {"level": PUSH_LEVEL, "logger": "admin", "data": f"Test notification from the admin ({user})"}
     message = jsonrpc.notification("notifications/message", params)
-    return sum([await sessions.push(sid, message, store, bus) for sid in session_ids])
+    queued = skipped = 0
+    for sid in session_ids:
+        session = await store.get(sid, touch=False)
+        if (
+            session is not None
+            and session.log_level is not None
+            and LOG_RANK[session.log_level] > LOG_RANK[PUSH_LEVEL]
+        ):
+            skipped += 1
+            continue
+        queued += await sessions.push(sid, message, store, bus)
+    return queued, skipped
 
 
 @admin.register(LiveSession)
@@ -166,9 +183,12 @@ class LiveSessionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Push a test notification to the selected sessions", permissions=["terminate"])
     def push_notification(self, request: HttpRequest, queryset: SessionQuerySet) -> None:
-        sent = async_to_sync(_push)([row.id for row in queryset], request.user.get_username())
+        sent, skipped = async_to_sync(_push)([row.id for row in queryset], request.user.get_username())
+        below = f" Skipped {skipped}: their client's log level is above {PUSH_LEVEL}." if skipped else ""
         self.message_user(
-            request, f"Queued a notifications/message on {sent} session(s)' GET stream.", messages.SUCCESS
+            request,
+            f"Queued a notifications/message on {sent} session(s)' GET stream.{below}",
+            messages.SUCCESS,
         )
 
     @admin.action(description="Export the selected session's traffic (HAR 1.2)")

@@ -35,6 +35,8 @@ TOOLSETS: dict[str, str] = {
     "conformance": "mcp.tools.conformance",
     "faults": "mcp.tools.faults",
     "stress": "mcp.tools.stress",
+    "apps": "mcp.tools.apps",
+    "skills": "mcp.tools.skills",
 }
 
 

@@ -56,10 +56,15 @@ class Resource:
     title: str | None = None
     # Listed only in sessions that turned dynamic resources on (triggerListChanged).
     dynamic: bool = False
+    # The resource's _meta as resources/list shows it (MCP Apps: _meta.ui with the CSP).
+    meta: dict[str, Any] | None = None
 
     @cached_property
     def definition(self) -> dict[str, Any]:
-        return _listing({"uri": self.uri, "name": self.name}, self)
+        wire = _listing({"uri": self.uri, "name": self.name}, self)
+        if self.meta:
+            wire["_meta"] = self.meta
+        return wire
 
 
 _VARIABLE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")

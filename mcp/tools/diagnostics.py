@@ -8,6 +8,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from mcp.errors import ToolError
+from mcp.faults import inject as faults
 from mcp.sessions import listen
 from mcp.tools.content import text_contents, user_text
 from mcp.tools.registry import ToolResult, Toolset, text
@@ -46,6 +47,8 @@ async def send_notifications(ctx: Context, args: dict[str, Any]) -> str:
     text = args.get("message", "notification")
     if target == "session" and ctx.session is None:
         raise ToolError("target 'session' needs a session")
+    if not ctx.log_enabled(level) and not faults.ignores_log_level(ctx.faults, ctx.request.marks):
+        return f"0 of {count} notifications sent: {below_level(ctx, level)}"
     sent = 0
     for number in range(1, count + 1):
         if number > 1 and interval:
@@ -59,6 +62,16 @@ async def send_notifications(ctx: Context, args: dict[str, Any]) -> str:
     if target == "request" and sent < count:
         return f"{sent} of {count} notifications {where} (the client does not accept text/event-stream)"
     return f"{sent} notifications {where}"
+
+
+def below_level(ctx: Context, level: str) -> str:
+    """Why a message at ``level`` is not sent, in the terms of the client's own setting."""
+    if ctx.modern is not None:
+        if ctx.modern.log_level is None:
+            return "this 2026-07-28 request asked for no log level (_meta io.modelcontextprotocol/logLevel)"
+        return f"{level!r} is below this request's log level {ctx.modern.log_level!r}"
+    threshold = ctx.session.log_level if ctx.session else None
+    return f"{level!r} is below the client's log level {threshold!r} (logging/setLevel)"
 
 
 @TOOLSET.tool(

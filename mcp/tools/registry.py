@@ -123,6 +123,8 @@ class Tool:
     annotations: dict[str, Any] | None = None
     output_schema: dict[str, Any] | None = None
     icons: list[dict[str, Any]] | None = None
+    # The tool's _meta as tools/list shows it (MCP Apps: _meta.ui.resourceUri, visibility).
+    meta: dict[str, Any] | None = None
     # "forbidden" | "optional" | "required" (tasks, 2025-11-25)
     task_support: str = "forbidden"
     # Listed only in sessions that turned dynamic tools on (triggerListChanged).
@@ -146,6 +148,8 @@ class Tool:
             wire["icons"] = self.icons
         if self.task_support != "forbidden":
             wire["execution"] = {"taskSupport": self.task_support}
+        if self.meta:
+            wire["_meta"] = self.meta
         return wire
 
     @cached_property

@@ -44,6 +44,9 @@ CACHE_SCOPES = {
     "resources/templates/list": "public",
     # A resource's contents may be the caller's own (session://, calculator history).
     "resources/read": "private",
+    # The skills extension: the same catalog for every caller.
+    "skills/list": "public",
+    "skills/get": "public",
 }
 
 

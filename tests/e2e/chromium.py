@@ -1,19 +1,24 @@
-"""Debian's headless Chromium, driven over the DevTools protocol (no browser download, no driver).
+"""Debian's headless Chromium (no browser download), two ways.
 
 ``Browser`` starts ``chromium --headless`` with a private profile on a free loopback port,
-opens one page, and offers the few operations a page test needs: navigate, evaluate
-JavaScript, wait for a condition. Every wait is bounded; the process is ended on close.
+opens one page, and offers the few operations a page test needs over the DevTools protocol:
+navigate, evaluate JavaScript, wait for a condition. Every wait is bounded; the process is
+ended on close. ``selenium_chrome`` is the same browser driven by Selenium through Debian's
+chromium-driver (the page tests that click and take screenshots).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from itertools import count
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,6 +27,31 @@ from websockets.sync.client import connect
 from tests.e2e.live import free_port
 
 START_TIMEOUT = 30.0
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+
+
+@contextlib.contextmanager
+def selenium_chrome(width: int, height: int, page_load_timeout: float = 30) -> Iterator[Any]:
+    """A Selenium WebDriver on Debian's headless chromium and chromium-driver, quit on exit."""
+    import pytest
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+        pytest.fail("Debian's chromium and chromium-driver are needed (tests/run.sh installs them)")
+    os.environ["SE_OFFLINE"] = "true"  # Selenium Manager must never download a browser
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
+        options.add_argument(argument)
+    options.add_argument(f"--window-size={width},{height}")
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(page_load_timeout)
+    try:
+        yield driver
+    finally:
+        driver.quit()
 
 
 class BrowserError(RuntimeError):

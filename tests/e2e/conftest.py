@@ -122,6 +122,12 @@ def conformance_suite() -> tuple[Path, Path]:
 
 
 @pytest.fixture(scope="session")
+def apps_host() -> Path:
+    """tests/e2e/apps-host with its node_modules (AppBridge, the TypeScript client)."""
+    return _setup(deps.apps_host)
+
+
+@pytest.fixture(scope="session")
 def conformance_next_suite() -> tuple[Path, Path]:
     """Node 22 and the 0.2.0 pre-release conformance CLI (2026-07-28 scenarios)."""
     return _setup(deps.conformance_next)

@@ -35,6 +35,7 @@ E2E = REPO / "tests" / "e2e"
 PYTHON_CLIENT_DIR = E2E / "clients" / "python"
 MODERN_PYTHON_CLIENT_DIR = E2E / "clients" / "python-modern"
 NODE_CLIENT_DIR = E2E / "clients" / "node"
+APPS_HOST_DIR = E2E / "apps-host"
 MODERN_NODE_CLIENT_DIR = E2E / "clients" / "modern-node"
 CONFORMANCE_DIR = E2E / "conformance"
 HAR_DIR = E2E / "har"
@@ -189,6 +190,12 @@ def node_packages(directory: Path) -> Path:
     return modules
 
 
+def apps_host() -> Path:
+    """tests/e2e/apps-host (host.html: AppBridge and the TypeScript client 2.x), installed."""
+    node_packages(APPS_HOST_DIR)
+    return APPS_HOST_DIR
+
+
 def node_client() -> Path:
     node_packages(NODE_CLIENT_DIR)
     return NODE_CLIENT_DIR / "client.mjs"
@@ -235,6 +242,7 @@ def main() -> int:
         "conformance suite": conformance,
         "HAR validator": har_validator,
         "conformance suite 0.2.0": conformance_next,
+        "MCP Apps test host": apps_host,
     }
     for name, step in steps.items():
         started = time.monotonic()

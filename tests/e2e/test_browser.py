@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,13 +17,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.e2e.chromium import selenium_chrome
 from tests.e2e.deps import REPO
 from tests.e2e.live import LiveServer, server_env, start_server
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 SHOTS = Path(os.environ.get("SCREENSHOT_DIR", REPO / "var" / "screenshots"))
 WAIT = 30
 PASSWORD = "browser-test-password-1"
@@ -33,23 +31,8 @@ PROTOCOL = "2025-11-25"
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
-        pytest.fail("Debian's chromium and chromium-driver are needed (tests/run.sh installs them)")
-    os.environ["SE_OFFLINE"] = "true"  # Selenium Manager must never download a browser
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
-        options.add_argument(argument)
-    options.add_argument("--window-size=1360,1000")
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(WAIT)
-    try:
+    with selenium_chrome(1360, 1000, WAIT) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 @pytest.fixture(scope="module")

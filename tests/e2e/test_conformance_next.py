@@ -21,9 +21,9 @@ from tests.e2e.test_conformance import run_suite
 
 pytestmark = pytest.mark.e2e
 
-# The draft skills scenarios (sep-2640-*) pass with every check SKIPPED: this server does not
-# declare the io.modelcontextprotocol/skills extension (skills/list, skills/get, skill://
-# resources with SKILL.md), which no released revision requires.
+# The draft skills scenarios (SEP-2640, io.modelcontextprotocol/skills) that --suite all runs:
+# every one of their checks must pass, none skipped (they skip when the extension is undeclared).
+SKILLS_SCENARIOS = {"sep-2640-skills-enumeration", "sep-2640-skills-manifest", "sep-2640-skills-directory"}
 RUNS = {
     "2026-07-28": (["--requirements", "2026-07-28"], 50, set()),
     "2025-11-25": (["--requirements", "2025-11-25"], 33, set()),
@@ -47,3 +47,14 @@ def test_conformance_next(
     stale = (known_failures & ran) - set(failed)
     assert not stale, f"listed as known failures but passed (remove them from the list): {sorted(stale)}"
     assert len(run.scenarios) >= minimum, f"only {len(run.scenarios)} scenarios ran:\n{run.output[-4000:]}"
+    if name == "all":
+        skills = {scenario.name: scenario for scenario in run.scenarios if scenario.name in SKILLS_SCENARIOS}
+        assert set(skills) == SKILLS_SCENARIOS
+        not_passed = [
+            (scenario.name, check.get("id"), check.get("status"), check.get("errorMessage"))
+            for scenario in skills.values()
+            for check in scenario.checks
+            if check.get("status") != "SUCCESS"
+        ]
+        assert not not_passed, not_passed
+        assert sum(len(scenario.checks) for scenario in skills.values()) >= 45

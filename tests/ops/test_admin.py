@@ -68,6 +68,18 @@ async def test_push_notification_queues_a_message_on_the_get_stream(http, admin_
     assert "Test notification from the admin (admin)" in detail.text
 
 
+async def test_push_notification_skips_a_session_whose_level_is_above_notice(http, admin_user, session):
+    await session.rpc("logging/setLevel", {"level": "error"})
+    await login(http)
+    page = await http.get(CHANGELIST)
+    answer = await run_action(http, "push_notification", session.session_id, page.text)
+    assert answer.status_code == 302
+    listing = await http.get(answer.headers["location"])
+    assert "Skipped 1: their client&#x27;s log level is above notice." in listing.text
+    detail = await http.get(f"{CHANGELIST}{session.session_id}/change/")
+    assert "Test notification from the admin" not in detail.text
+
+
 async def test_a_gone_session_redirects_with_a_message(http, admin_user):
     await login(http)
     answer = await http.get(f"{CHANGELIST}{'0' * 32}/change/")
