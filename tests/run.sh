@@ -8,9 +8,10 @@
 #      python3-venv if even those are missing). As root only; otherwise it stops and says what.
 #   2. .venv (python3 -m venv) with `pip install -e '.[test]'`, redone when pyproject.toml or
 #      the base Python changes. The official MCP SDK must never be in it (it is also `mcp`).
-#   3. The end-to-end tests' own dependencies (python -m tests.e2e.deps): npm ci in
-#      tests/e2e/clients/node and tests/e2e/conformance, and the Python SDK's own virtualenv
-#      under var/e2e-cache (MCP_E2E_CACHE moves it).
+#   3. The end-to-end tests' own dependencies (python -m tests.e2e.deps): npm ci in each
+#      tests/e2e folder with a package-lock.json (clients, conformance suites, HAR validator,
+#      MCP Apps test host), and the Python SDKs' own virtualenvs under var/e2e-cache
+#      (MCP_E2E_CACHE moves them).
 #   4. ruff check . and ruff format --check .
 #   5. .venv/bin/python -m pytest -q "$@" (TEST_TIMEOUT seconds at most, default 3600).
 # Exits non-zero if any step fails; lint failures are reported but pytest still runs.
