@@ -21,9 +21,9 @@ ENV MCP_ECHO_HOST=0.0.0.0 \
     PYTHONUNBUFFERED=1
 USER mcp
 EXPOSE 3000
-# /health answers on 127.0.0.1 whatever MCP_ALLOWED_HOSTS says; 503 while draining or
-# when the session store is unreachable.
+# /health on 127.0.0.1 at MCP_ECHO_PORT (read when the check runs, so `-e MCP_ECHO_PORT=...`
+# moves it too); 503 while draining or when the session store is unreachable.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
-    CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:3000/health', timeout=4).status == 200 else 1)"]
+    CMD ["python", "-m", "echoserver.healthcheck"]
 STOPSIGNAL SIGTERM
 CMD ["mcp-echo-stateful-server"]
