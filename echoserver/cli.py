@@ -71,13 +71,32 @@ def prepare_multiprocess_metrics(data_dir: Path) -> None:
 
 
 def prepare_database() -> None:
+    """SQLite (one machine): create or update the tables. A shared database (DATABASE_URL,
+    PostgreSQL) is migrated once by the deployment (``manage.py migrate``, compose's migrate
+    service), never by each of its processes at once: this one only checks it is up to date."""
+    from django.conf import settings
     from django.core.management import call_command
-    from django.db import DatabaseError
+    from django.db import DatabaseError, connection
+    from django.db.migrations.executor import MigrationExecutor
 
+    from mcp.redact import redact_text
+
+    shared = settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3"
+    where = "DATABASE_URL" if shared else "MCP_DATA_DIR / MCP_DATABASE_PATH"
     try:
-        call_command("migrate", interactive=False, verbosity=0)
+        if not shared:
+            call_command("migrate", interactive=False, verbosity=0)
+            return
+        executor = MigrationExecutor(connection)
+        pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
     except DatabaseError as exc:
-        sys.exit(f"error: cannot prepare the database (MCP_DATA_DIR / MCP_DATABASE_PATH): {exc}")
+        reason = redact_text(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+        sys.exit(f"error: cannot prepare the database ({where}): {reason[:200]}")
+    if pending:
+        sys.exit(
+            f"error: the database of DATABASE_URL lacks {len(pending)} migration(s): "
+            "run `python manage.py migrate` once (compose: the migrate service), then start the servers"
+        )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -94,7 +113,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"configuration error: {exc}")
     workers = settings.MCP_WORKERS
     if workers > 1 and settings.MCP_STORE == "memory":
-        sys.exit("error: --workers > 1 needs REDIS_URL (local-memory sessions live in one process)")
+        given = "--workers" if args.workers is not None else "MCP_WORKERS"
+        sys.exit(f"error: {given}={workers} needs REDIS_URL (local-memory sessions live in one process)")
     if workers > 1:
         prepare_multiprocess_metrics(settings.DATA_DIR)
     prepare_database()

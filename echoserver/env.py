@@ -11,12 +11,13 @@ import ipaddress
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import SplitResult, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
 REDIS_SCHEMES = ("redis", "rediss", "unix")
+DATABASE_SCHEMES = ("postgres", "postgresql", "pgsql", "sqlite")
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off"})
@@ -128,6 +129,31 @@ def env_redis_url(name: str) -> str:
         raise ImproperlyConfigured(f"{name} must end with a database number, like /0")
     del port  # parsed only to reject a malformed port
     return value
+
+
+def env_database_url(name: str) -> dict[str, Any] | None:
+    """Django's ``DATABASES`` entry for the URL in ``name`` (parsed by dj-database-url), or None
+    when unset. PostgreSQL (``postgres://user:password@host:5432/name``) and SQLite
+    (``sqlite:////absolute/path``) only. The error names the variable and, at most, the scheme:
+    never the URL, which may hold a password."""
+    value = _raw(name)
+    if value is None:
+        return None
+    import dj_database_url
+
+    scheme = value.split("://", 1)[0].lower() if "://" in value else ""
+    if scheme not in DATABASE_SCHEMES:
+        raise ImproperlyConfigured(
+            f"{name} must be a postgres://user:password@host:5432/name or sqlite:////path URL"
+            + (f", not {scheme}://..." if scheme else "")
+        )
+    try:
+        config = dj_database_url.parse(value, conn_max_age=0, conn_health_checks=True)
+    except (ValueError, dj_database_url.ParseError):
+        raise ImproperlyConfigured(f"{name} is not a valid database URL") from None
+    if not config.get("NAME"):
+        raise ImproperlyConfigured(f"{name} names no database (postgres://user:password@host:5432/name)")
+    return dict(config)
 
 
 def writable_dir(name: str, path: Path) -> Path:

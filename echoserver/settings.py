@@ -17,6 +17,7 @@ from echoserver.env import (
     check_origin,
     env_bool,
     env_choice,
+    env_database_url,
     env_file,
     env_float,
     env_http_url,
@@ -130,8 +131,13 @@ TEMPLATES = [
     },
 ]
 
+# DATABASE_URL (PostgreSQL) is the database several processes share: admin users and the embedded
+# OAuth server's clients, grants and tokens. Unset, Django's tables live in one SQLite file, for
+# one process (or several on one machine that take turns writing).
+_database_url = env_database_url("DATABASE_URL")
 DATABASES = {
-    "default": {
+    "default": _database_url
+    or {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": env_str("MCP_DATABASE_PATH", str(DATA_DIR / "db.sqlite3")),
     }

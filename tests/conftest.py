@@ -12,6 +12,7 @@ from mcp.calls import running
 from mcp.process import lifecycle
 from mcp.store import get_store
 from tests.support.client import McpClient
+from tests.support.postgres import PostgresServer
 from tests.support.redis_server import RedisServer
 from tests.support.tokens import ISSUER, RESOURCE, SECRET
 
@@ -61,6 +62,30 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield server.url
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL started (as the postgres user, in a temporary directory, on a free port) for
+    this test session, and stopped and removed after it."""
+    server = PostgresServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server: PostgresServer) -> str:
+    """``postgres://postgres@127.0.0.1:<port>/mcp``: the session server's shared database."""
+    return postgres_server.url
+
+
+@pytest.fixture
+def fresh_database(postgres_server: PostgresServer, request: pytest.FixtureRequest) -> str:
+    """The URL of a new, empty database of its own for one test."""
+    return postgres_server.create_database(f"t{abs(hash(request.node.nodeid)) % 10**9}")
 
 
 @pytest.fixture

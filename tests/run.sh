@@ -3,7 +3,7 @@
 #
 # On a fresh Debian machine (root, no stdin, CI=true) it installs what the tests need and runs
 # them; a second run only checks and runs. In order:
-#   1. Debian packages whose binaries are missing: redis-server, chromium, chromium-driver (the
+#   1. Debian packages whose binaries are missing: redis-server, postgresql, chromium, chromium-driver (the
 #      browser tests drive Debian's Chromium with Selenium; never a browser download) (and node/npm or
 #      python3-venv if even those are missing). As root only; otherwise it stops and says what.
 #   2. .venv (python3 -m venv) with `pip install -e '.[test]'`, redone when pyproject.toml or
@@ -38,6 +38,8 @@ missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
+# The shared-database tests start their own PostgreSQL (tests/support/postgres.py).
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 { command -v node >/dev/null && command -v npm >/dev/null; } || missing+=(nodejs npm)
 python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
 if ((${#missing[@]} > 0)); then
@@ -54,7 +56,7 @@ if ((${#missing[@]} > 0)); then
   fi
   rm -f "$apt_log"
 else
-  echo "redis-server, chromium, chromedriver, node, npm: present"
+  echo "redis-server, postgresql, chromium, chromedriver, node, npm: present"
 fi
 
 # --- 2. The project's virtualenv -------------------------------------------------------------------

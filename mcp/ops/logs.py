@@ -25,7 +25,13 @@ access_logger = logging.getLogger("mcp.access")
 PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 # LogRecord attributes that are not extra fields.
-_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
+# uvicorn's ``color_message`` is its message again with ANSI colour escapes, for its own console
+# formatter: never a field of a JSON line.
+_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
+    "message",
+    "asctime",
+    "color_message",
+}
 
 
 # Request ids: a random prefix per process and a counter (no system call per request).

@@ -1,7 +1,10 @@
 """Middleware of the operator side (the full Django chain, never /mcp's).
 
 - ``HostCheckMiddleware``: Django's Host validation, reported in MCP_ALLOWED_HOSTS terms
-  (Django's own message names ALLOWED_HOSTS, which operators of this server never set).
+  (Django's own message names ALLOWED_HOSTS, which operators of this server never set). The
+  probes (/health, /metrics) answer whatever Host they are sent: a balancer's health check and
+  Prometheus address a replica by its own IP and port, and neither page builds a URL from the
+  Host or changes anything.
 - ``AsyncStreamingMiddleware``: hands a synchronous streaming response (static files) to the
   ASGI server as an async iterator, read in a worker thread, so Django does not warn on
   every static file it serves.
@@ -30,8 +33,17 @@ class _AsyncMiddleware:
         markcoroutinefunction(self)
 
 
+PROBE_PATHS = frozenset({"/health", "/metrics"})
+
+
 class HostCheckMiddleware(_AsyncMiddleware):
     async def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if request.path in PROBE_PATHS:
+            # Answered as if addressed by the loopback name, so Django's own Host checks (in
+            # CommonMiddleware) pass too.
+            request.META["HTTP_HOST"] = "localhost"
+            request.META.pop("HTTP_X_FORWARDED_HOST", None)
+            return await self.get_response(request)
         host = request._get_raw_host()
         domain, _ = split_domain_port(host)
         if not domain or not validate_host(domain, settings.ALLOWED_HOSTS):

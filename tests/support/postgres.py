@@ -7,7 +7,7 @@ socket in that directory, and removed afterwards. A machine without the package 
 tests loudly (tests/run.sh installs it): PostgreSQL is what a shared deployment runs on, so
 these tests are never skipped and never faked.
 
-Import the fixtures with ``from tests.support.postgres import postgres_url  # noqa: F401``.
+The ``postgres_url`` fixture (tests/conftest.py) starts one per test session.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import pwd
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -122,6 +121,14 @@ class PostgresServer:
             self.stop()
             pytest.fail(f"createdb failed: {done.stderr[-500:]}", pytrace=False)
 
+    def create_database(self, name: str) -> str:
+        """A new empty database ``name`` on this server; its URL."""
+        done = self._run(
+            str(self.bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", SUPERUSER, name
+        )
+        assert done.returncode == 0, done.stderr[-500:]
+        return f"postgres://{SUPERUSER}@127.0.0.1:{self.port}/{name}"
+
     def _log_tail(self) -> str:
         try:
             return self.log.read_text(errors="replace").strip()[-500:] or "no log"
@@ -137,20 +144,3 @@ class PostgresServer:
 
     def remove(self) -> None:
         shutil.rmtree(self.directory, ignore_errors=True)
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    """A PostgreSQL server started for this test session (and stopped and removed after it)."""
-    server = PostgresServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="session")
-def postgres_url(postgres_server: PostgresServer) -> str:
-    """``postgres://postgres@127.0.0.1:<port>/mcp`` of the session's server."""
-    return postgres_server.url
