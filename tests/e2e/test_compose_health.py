@@ -67,7 +67,9 @@ def image_env() -> dict[str, str]:
 
 def replica_env(service: dict[str, Any], data_dir: Path, redis: str, database: str) -> dict[str, str]:
     env = {k: v for k, v in image_env().items() if k not in ("MCP_ECHO_HOST", "MCP_ECHO_PORT")}
-    env.update({name: interpolate(str(value), OPERATOR_ENV) for name, value in service["environment"].items()})
+    env.update(
+        {name: interpolate(str(value), OPERATOR_ENV) for name, value in service["environment"].items()}
+    )
     assert env["REDIS_URL"].startswith("redis://redis:") and "@postgres:5432/" in env["DATABASE_URL"]
     # The service names resolve to the test's own servers (compose's network does it there).
     env.update(
@@ -92,7 +94,9 @@ def dashboard_metrics() -> set[str]:
     names: set[str] = set()
     for panel in dashboard["panels"]:
         for target in panel["targets"]:
-            names.update(re.sub(r"_bucket$", "", name) for name in re.findall(r"\bmcp_[a-z_]+", target["expr"]))
+            names.update(
+                re.sub(r"_bucket$", "", name) for name in re.findall(r"\bmcp_[a-z_]+", target["expr"])
+            )
     return names
 
 
@@ -136,10 +140,20 @@ def test_prometheus_scrapes_each_replica_by_its_address_and_finds_the_dashboards
         http.post(
             "/mcp",
             headers={"Accept": "application/json, text/event-stream", "Content-Type": "application/json"},
-            json={"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-                "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}},
+            json={
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "initialize",
+                "params": {
+                    "protocolVersion": "2025-06-18",
+                    "capabilities": {},
+                    "clientInfo": {"name": "t", "version": "1"},
+                },
+            },
         )
-        answer = http.get(job.get("metrics_path", "/metrics"), headers={"Host": f"{REPLICA_ADDRESS}:{discovery['port']}"})
+        answer = http.get(
+            job.get("metrics_path", "/metrics"), headers={"Host": f"{REPLICA_ADDRESS}:{discovery['port']}"}
+        )
     assert answer.status_code == 200, answer.text
     exposed = set(re.findall(r"^# TYPE (\w+) ", answer.text, re.MULTILINE))
     missing = dashboard_metrics() - exposed
@@ -150,11 +164,15 @@ def test_dockers_healthcheck_follows_mcp_echo_port(replica):
     server, _ = replica
     command = healthcheck_command()
     base = {k: v for k, v in os.environ.items() if not k.startswith("MCP_")}
-    healthy = subprocess.run(command, env={**base, "MCP_ECHO_PORT": str(server.port)}, capture_output=True, text=True, timeout=30)
+    healthy = subprocess.run(
+        command, env={**base, "MCP_ECHO_PORT": str(server.port)}, capture_output=True, text=True, timeout=30
+    )
     assert healthy.returncode == 0, healthy.stdout + healthy.stderr
     from tests.e2e.live import free_port
 
-    elsewhere = subprocess.run(command, env={**base, "MCP_ECHO_PORT": str(free_port())}, capture_output=True, text=True, timeout=30)
+    elsewhere = subprocess.run(
+        command, env={**base, "MCP_ECHO_PORT": str(free_port())}, capture_output=True, text=True, timeout=30
+    )
     assert elsewhere.returncode == 1 and "/health" in elsewhere.stdout
 
 

@@ -21,14 +21,25 @@ import pytest
 
 from tests.e2e.deps import REPO
 from tests.e2e.live import HTTP_TIMEOUT, console_script_argv, start_server
-from tests.e2e.oauth_flow import INITIALIZE, Pkce, authorize, call_tool, exchange, mcp_post, redirect_params, register
+from tests.e2e.oauth_flow import (
+    INITIALIZE,
+    Pkce,
+    authorize,
+    call_tool,
+    exchange,
+    mcp_post,
+    redirect_params,
+    register,
+)
 
 pytestmark = pytest.mark.e2e
 
 RESOURCE = "http://127.0.0.1:1/mcp"
 
 
-def manage(database: str, *args: str, extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def manage(
+    database: str, *args: str, extra: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MCP_") and k != "DATABASE_URL"}
     env.update(DATABASE_URL=database, **(extra or {}))
     return subprocess.run(
@@ -132,7 +143,9 @@ def test_two_processes_share_admin_users_and_the_oauth_servers_state(fresh_datab
             clients = on_b.get("/admin/oauth/client/")
             assert clients.status_code == 200 and client["client_name"] in clients.text
 
-            revoked = on_b.post("/oauth/revoke", data={"token": token["access_token"], "client_id": client["client_id"]})
+            revoked = on_b.post(
+                "/oauth/revoke", data={"token": token["access_token"], "client_id": client["client_id"]}
+            )
             assert revoked.status_code == 200
             after = mcp_post(on_a, token["access_token"], call_tool("echo", {"message": "x"}), session)
             assert after.status_code == 401
