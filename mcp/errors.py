@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from contextvars import ContextVar
 from typing import Any
 
 from mcp.redact import describe_exception
@@ -253,9 +254,19 @@ def internal_error(exc: BaseException, where: str = "request", *, status: int = 
     return error
 
 
+# How many JSON-RPC errors the current exchange was answered with: a one-item list the access
+# observer (mcp.ops.observe) sets per exchange, shared by the tasks started for it, read by the
+# figures (an error inside a 200 answer is an error too).
+answered_errors: ContextVar[list[int] | None] = ContextVar("answered_errors", default=None)
+
+
 def message_for(request_id: jsonrpc.RequestId | None, exc: BaseException) -> dict[str, Any]:
-    """The JSON-RPC error object for any exception (unexpected ones logged, never shown)."""
+    """The JSON-RPC error object for any exception (unexpected ones logged, never shown);
+    counted for the current exchange (``answered_errors``)."""
     error = exc if isinstance(exc, McpError) else internal_error(exc)
+    counter = answered_errors.get()
+    if counter is not None:
+        counter[0] += 1
     return jsonrpc.error(request_id, error.code, error.message, error.data)
 
 

@@ -14,7 +14,6 @@ import contextlib
 import logging
 from typing import Any
 
-from mcp import figures
 from mcp.calls import running
 from mcp.calls.context import Context
 from mcp.dispatch.base import STORE_DOWN, Handler, NotificationHandler, invoke
@@ -63,7 +62,6 @@ async def respond(ctx: Context, request: jsonrpc.Request) -> dict[str, Any]:
     """Run ``request`` and return its response message."""
     handler = METHODS.get(request.method)
     if handler is None:
-        figures.child(figures.REQUESTS, "unknown", "error").inc()
         return message_for(request.id, MethodNotFound(f"Method not found: {request.method[:100]}"))
     try:
         result = await invoke(ctx, request, handler)

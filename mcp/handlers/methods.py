@@ -131,7 +131,11 @@ async def initialize(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     """Negotiate a version and create the session (``ctx.session`` is set afterwards)."""
     version, client_info, client_capabilities = handshake(params)
     ctx.session = await records.create_record(
-        ctx, protocol_version=version, client_info=client_info, client_capabilities=client_capabilities
+        ctx,
+        kind=figures.SESSION,
+        protocol_version=version,
+        client_info=client_info,
+        client_capabilities=client_capabilities,
     )
     logger.info("session %s… created for %s", ctx.session.id[:8], ctx.session.client_name)
     return initialize_result(version, client_capabilities)
@@ -188,6 +192,7 @@ def find_tool(ctx: Context, params: dict[str, Any]) -> Tool:
         raise InvalidParams("Invalid params: name must be a non-empty string")
     tool = get_registry().get(name)
     if tool is None or (tool.dynamic and not dynamic_enabled(ctx, "tools")):
+        figures.record_tool_call(figures.UNKNOWN, "error")
         raise InvalidParams(f"Unknown tool: {name[:128]}")
     return tool
 
@@ -211,11 +216,15 @@ async def run_tool(ctx: Context, tool: Tool, params: dict[str, Any]) -> dict[str
 
     An injected fault (mcp.faults) may answer instead of the tool, or pad its result.
     """
-    result = faults.tool_fault(ctx.faults, ctx.request.marks, tool.name)
-    if result is None:
-        result = await _run_tool(ctx, tool, params)
-        result = faults.oversize(ctx.faults, ctx.request.marks, result, ctx.request_id)
-    figures.child(figures.TOOL_CALLS, tool.name, "error" if result.get("isError") else "ok").inc()
+    try:
+        result = faults.tool_fault(ctx.faults, ctx.request.marks, tool.name)
+        if result is None:
+            result = await _run_tool(ctx, tool, params)
+            result = faults.oversize(ctx.faults, ctx.request.marks, result, ctx.request_id)
+    except Exception:
+        figures.record_tool_call(tool.name, "error")
+        raise
+    figures.record_tool_call(tool.name, "error" if result.get("isError") else "ok")
     return result
 
 

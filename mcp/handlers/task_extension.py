@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
+from mcp import figures
 from mcp.calls import running
 from mcp.calls.context import Context
 from mcp.calls.inputs import Inputs
@@ -106,6 +107,7 @@ async def start(ctx: Context, tool: Tool, params: dict[str, Any], answers: dict[
     assert ctx.modern is not None
     record = await records.create_record(
         ctx,
+        kind=figures.TASK,
         protocol_version=settings.MODERN_PROTOCOL_VERSION,
         client_info=ctx.modern.client_info,
         client_capabilities=ctx.modern.capabilities,

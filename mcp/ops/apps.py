@@ -10,3 +10,10 @@ class OpsConfig(AppConfig):
     label = "ops"
     verbose_name = "Operations"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from mcp import figures
+        from mcp.ops import stats
+
+        # /status and its feed read the same figures /metrics does, recorded once.
+        figures.add_recorder(stats.RECORDER)

@@ -5,9 +5,10 @@ included):
 
 - writes the access log line (``mcp.ops.logs``) with a request id, also sent back as
   ``X-Request-Id``;
-- for the MCP endpoints, counts the exchange into the shared statistics (``mcp.ops.stats``:
-  JSON-RPC method, tool, duration, status) and records it in the session's traffic
-  (``mcp.traffic.record``; nothing with MCP_TRAFFIC_LOG=0);
+- for the MCP endpoints, records the exchange's figure once (``mcp.figures``: method, outcome,
+  latency or stream duration), which /status, /status.json, /metrics and any other exporter
+  read, and records it in the session's traffic (``mcp.traffic.record``; nothing with
+  MCP_TRAFFIC_LOG=0) with the tool, resource or prompt it named and its outcome;
 - keeps the count of SSE responses open in this process (the heartbeat reports it).
 
 It reads only what passes by: at most MCP_TRAFFIC_EXCERPT_BYTES of each response body is
@@ -27,7 +28,11 @@ from urllib.parse import parse_qs
 import orjson
 from django.conf import settings
 
+from mcp import figures
 from mcp import scope as scope_keys
+from mcp.dispatch import sessions as sessions_table
+from mcp.dispatch import stateless as stateless_table
+from mcp.errors import answered_errors
 from mcp.ops import logs, stats
 from mcp.redact import describe_exception
 from mcp.store import get_store
@@ -41,6 +46,50 @@ LEGACY_PATHS = ("/sse", "/messages")
 SESSION_HEADER = b"mcp-session-id"
 REQUEST_ID_HEADER = b"x-request-id"
 EVENT_STREAM = b"text/event-stream"
+# Method labels a client cannot grow: the methods some era's table answers.
+KNOWN_METHODS = frozenset(
+    {
+        *sessions_table.METHODS,
+        *sessions_table.NOTIFICATIONS,
+        *stateless_table.METHODS,
+        stateless_table.LISTEN,
+        "initialize",
+        "batch",
+    }
+)
+NAMED = {"resources/read": "uri", "resources/subscribe": "uri", "prompts/get": "name"}
+
+
+def method_label(http_method: str, method: str | None) -> str:
+    if method is None:
+        return http_method if http_method in ("GET", "DELETE") else figures.UNKNOWN
+    return method if method in KNOWN_METHODS else figures.UNKNOWN
+
+
+def stream_kind(http_method: str, path: str, method: str | None, streaming: bool) -> str | None:
+    """Which long-lived stream the exchange was, if any (an SSE answer to a request is not one)."""
+    if path == "/sse":
+        return figures.LEGACY_STREAM
+    if method == stateless_table.LISTEN:
+        return figures.LISTEN_STREAM
+    if http_method == "GET" and streaming:
+        return figures.GET_STREAM
+    return None
+
+
+def target_name(method: str | None, tool: str | None, body: bytes) -> str | None:
+    """The tool, resource or prompt an exchange named (for its traffic row), cut to 200."""
+    if tool is not None:
+        return tool[:200]
+    field = NAMED.get(method or "")
+    if field is None or len(body) > PARSE_LIMIT:
+        return None
+    try:
+        params = orjson.loads(body).get("params")
+    except (orjson.JSONDecodeError, AttributeError):
+        return None
+    value = params.get(field) if isinstance(params, dict) else None
+    return value[:200] if isinstance(value, str) else None
 
 
 def rpc_facts(body: bytes) -> tuple[str | None, Any, str | None]:
@@ -116,17 +165,23 @@ class Observer:
                     exchange.response += chunk[: keep - len(exchange.response)]
             await send(message)
 
+        errors = [0]
+        counting = answered_errors.set(errors) if exchange.mcp else None
         try:
             await self.app(scope, receive, observed_send)
         finally:
+            if counting is not None:
+                answered_errors.reset(counting)
             if exchange.streaming:
                 stats.local["open_streams"] -= 1
             try:
-                await self.finish(scope, exchange, request_id)
+                await self.finish(scope, exchange, request_id, errors[0])
             except Exception as exc:
                 logger.warning("request %s not accounted: %s", request_id, describe_exception(exc))
 
-    async def finish(self, scope: dict[str, Any], exchange: Exchange, request_id: str) -> None:
+    async def finish(
+        self, scope: dict[str, Any], exchange: Exchange, request_id: str, rpc_errors: int
+    ) -> None:
         ms = (time.perf_counter() - exchange.started) * 1000
         request_headers = scope.get("headers", ())
         raw_session = find_header(request_headers, SESSION_HEADER) or find_header(
@@ -153,7 +208,18 @@ class Observer:
         body = scope.get(scope_keys.BODY, b"")
         facts = scope.get(scope_keys.RPC)
         method, rpc_id, tool = facts if facts is not None else rpc_facts(body)
-        stats.get_stats().observe(method=method, tool=tool, ms=ms, status=exchange.status)
+        http_method = scope.get("method", "")
+        era = "legacy" if path in LEGACY_PATHS else scope.get(scope_keys.ERA, "2025")
+        outcome = figures.outcome(exchange.status, rpc_errors > 0)
+        figures.record_exchange(
+            figures.Exchange(
+                method=method_label(http_method, method),
+                outcome=outcome,
+                seconds=ms / 1000,
+                stream=stream_kind(http_method, path, method, exchange.streaming),
+                era=era,
+            )
+        )
         info = scope.get(scope_keys.INFO)
         marks = getattr(info, "marks", None) or ()
         # A 404 names no live session, unless a fault expired it (its record stays, marked);
@@ -173,12 +239,14 @@ class Observer:
             status=exchange.status,
             method=method,
             request_id=rpc_id,
-            era="legacy" if path in LEGACY_PATHS else scope.get(scope_keys.ERA, "2025"),
+            era=era,
             headers=decoded(request_headers),
             request=body[:PARSE_LIMIT],
             response=exchange.response,
             response_headers=decoded(exchange.response_headers),
             marks=marks,
+            name=target_name(method, tool, body),
+            outcome=outcome,
         )
         try:
             await traffic.record(get_store(), session_id, entry)

@@ -18,6 +18,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from mcp import figures
 from mcp.bus import get_bus
 from mcp.ops import stats
 from mcp.store import get_store
@@ -31,7 +32,9 @@ class ClusterCollector:
 
     def collect(self):
         v = self.values
-        yield GaugeMetricFamily("mcp_active_sessions", "Live sessions in the store", v["sessions"])
+        yield GaugeMetricFamily("mcp_active_sessions", "Live 2025-era sessions in the store", v["sessions"])
+        yield GaugeMetricFamily("mcp_active_state_handles", "Live 2026-07-28 state handles", v["handles"])
+        yield GaugeMetricFamily("mcp_active_tasks", "Live stateless tasks", v["tasks"])
         yield GaugeMetricFamily("mcp_open_streams", "SSE streams open in all live processes", v["streams"])
         yield GaugeMetricFamily("mcp_processes", "Server processes with a fresh heartbeat", v["processes"])
         yield CounterMetricFamily(
@@ -41,9 +44,12 @@ class ClusterCollector:
 
 
 async def cluster_values() -> dict[str, float]:
-    values = {"sessions": 0.0, "streams": 0.0, "processes": 0.0, "overflows": 0.0, "up": 0.0}
+    values = dict.fromkeys(("sessions", "handles", "tasks", "streams", "processes", "overflows", "up"), 0.0)
     try:
-        values["sessions"] = (await get_store().stats()).active
+        active = (await get_store().stats()).active_by_kind
+        values["sessions"] = active.get(figures.SESSION, 0)
+        values["handles"] = active.get(figures.STATE_HANDLE, 0)
+        values["tasks"] = active.get(figures.TASK, 0)
         values["overflows"] = await get_bus().overflows()
         processes = await stats.get_stats().processes()
         values["processes"] = len(processes)

@@ -1,7 +1,9 @@
 """Rolling request statistics and process heartbeats, kept in the shared store.
 
-Every process counts what it serves (requests by JSON-RPC method, tool calls by tool, a
-latency histogram, errors) into one-second buckets. With the memory store the buckets are
+Every process counts the figures it records (``mcp.figures``: exchanges by method and outcome,
+a latency histogram of request/response exchanges, streams, tool calls by registered tool,
+records created by kind) into one-second buckets, and the same counts into cluster-wide
+totals (everything but the per-method, per-tool and latency fields). With the memory store the buckets are
 the process's own (it is the only process); with Redis each process adds its counts into
 ``<prefix>:ops:b:<second>`` hashes every MCP_STATS_INTERVAL seconds (one pipelined
 HINCRBY batch) and writes a heartbeat into ``<prefix>:ops:procs``. So /status and its feed
@@ -25,6 +27,7 @@ from typing import Any
 import orjson
 from django.conf import settings
 
+from mcp import figures
 from mcp.calls import running
 from mcp.process import draining
 from mcp.process.periodic import Periodic
@@ -34,6 +37,7 @@ from mcp.redis_client import delete_matching, get_redis, glob_escape, uses_redis
 logger = logging.getLogger("mcp.ops")
 
 KEEP_SECONDS = 600
+RATE_WINDOW = 10  # seconds a rate averages over (the status page's and each process's alike)
 # Upper bounds (milliseconds) of the latency histogram's buckets; the last is unbounded.
 LATENCY_BOUNDS_MS = (1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, float("inf"))
 
@@ -43,6 +47,26 @@ PROCESS_ID = f"{socket.gethostname()}:{os.getpid()}"
 # Kept by the access observer: SSE responses open in this process right now, and the MCP
 # requests it has served since it started.
 local = {"open_streams": 0, "requests": 0}
+# This process's own exchanges per second (the last RATE_WINDOW seconds), for its heartbeat.
+_own: dict[int, int] = {}
+
+
+def own_rate(now: float | None = None) -> float:
+    """This process's exchanges per second over the last RATE_WINDOW seconds (the current,
+    partial one included, as the status page's rate)."""
+    current = int(now or time.time())
+    for second in [s for s in _own if s <= current - RATE_WINDOW]:
+        del _own[second]
+    return round(sum(_own.get(s, 0) for s in range(current - RATE_WINDOW + 1, current + 1)) / RATE_WINDOW, 2)
+
+
+def is_total(field: str) -> bool:
+    """Fields also kept as cluster-wide totals: exchanges, outcomes, streams, tool calls, records."""
+    return field in ("n", "tc") or field[:2] in ("o:", "c:", "s:")
+
+
+def totals_of(counts: dict[str, int]) -> dict[str, int]:
+    return {field: value for field, value in counts.items() if is_total(field)}
 
 
 def latency_bucket(ms: float) -> int:
@@ -91,26 +115,38 @@ class StatsBackend:
     def __init__(self) -> None:
         # second -> field -> count, not yet in the shared buckets.
         self.pending: dict[int, Counter[str]] = defaultdict(Counter)
-        # Requests this process served in the last flush window (its own load).
-        self.local_rate = 0.0
         # The second ``observe`` last counted into, and its counter.
         self._second = -1
         self._counts: Counter[str] = Counter()
 
-    def observe(self, *, method: str | None, tool: str | None, ms: float, status: int) -> None:
+    def _current(self) -> Counter[str]:
         second = int(time.time())
         if second != self._second:
             self._second, self._counts = second, self.counts_for(second)
-        counts = self._counts
+        return self._counts
+
+    # The figures' recorder (``mcp.figures.Recorder``).
+
+    def exchange(self, exchange: figures.Exchange) -> None:
+        counts = self._current()
         counts["n"] += 1
         local["requests"] += 1
-        if status >= 500:
-            counts["e"] += 1
-        if method:
-            counts[f"m:{method[:64]}"] += 1
-            counts[f"h:{latency_bucket(ms)}"] += 1
-        if tool:
-            counts[f"t:{tool[:64]}"] += 1
+        _own[self._second] = _own.get(self._second, 0) + 1
+        counts[f"m:{exchange.method}"] += 1
+        if exchange.outcome != figures.OK:
+            counts[f"o:{exchange.outcome}"] += 1
+        if exchange.stream is None:
+            counts[f"h:{latency_bucket(exchange.seconds * 1000)}"] += 1
+        else:
+            counts[f"s:{exchange.stream}"] += 1
+
+    def tool_call(self, tool: str, outcome: str) -> None:
+        counts = self._current()
+        counts["tc"] += 1
+        counts[f"t:{tool}"] += 1
+
+    def created(self, kind: str) -> None:
+        self._current()[f"c:{kind}"] += 1
 
     def counts_for(self, second: int) -> Counter[str]:
         """Where ``observe`` counts the requests of ``second`` (asked once per second)."""
@@ -127,6 +163,10 @@ class StatsBackend:
     async def buckets(self, seconds: list[int]) -> list[dict[str, int]]:
         raise NotImplementedError
 
+    async def totals(self) -> dict[str, int]:
+        """The cluster-wide totals (``is_total`` fields) since the store's start."""
+        raise NotImplementedError
+
     async def processes(self) -> list[dict[str, Any]]:
         raise NotImplementedError
 
@@ -135,6 +175,8 @@ class MemoryStats(StatsBackend):
     def __init__(self) -> None:
         super().__init__()
         self._buckets: dict[int, Counter[str]] = {}
+        # The totals of the buckets already pruned.
+        self._pruned: Counter[str] = Counter()
 
     def counts_for(self, second: int) -> Counter[str]:
         """The process's own buckets are the shared ones: counted in place, pruned each second."""
@@ -146,7 +188,7 @@ class MemoryStats(StatsBackend):
             self._buckets.setdefault(second, Counter()).update(counts)
         cutoff = int(time.time()) - KEEP_SECONDS
         for second in [s for s in self._buckets if s < cutoff]:
-            del self._buckets[second]
+            self._pruned.update(totals_of(self._buckets.pop(second)))
 
     async def flush(self) -> None:
         self._merge()
@@ -155,17 +197,24 @@ class MemoryStats(StatsBackend):
         self._merge()
         return [dict(self._buckets.get(second, {})) for second in seconds]
 
+    async def totals(self) -> dict[str, int]:
+        self._merge()
+        totals = Counter(self._pruned)
+        for counts in self._buckets.values():
+            totals.update(totals_of(counts))
+        return dict(totals)
+
     async def processes(self) -> list[dict[str, Any]]:
-        now = int(time.time())
-        recent = await self.buckets(list(range(now - 9, now + 1)))
         facts = process_facts()
-        facts["requests_per_second"] = round(sum(b.get("n", 0) for b in recent) / 10, 2)
+        facts["requests_per_second"] = own_rate()
         return [facts]
 
     def reset(self) -> None:
         self._buckets.clear()
+        self._pruned.clear()
         self.pending.clear()
         self._second = -1
+        _own.clear()
 
 
 class RedisStats(StatsBackend):
@@ -174,6 +223,7 @@ class RedisStats(StatsBackend):
         self.prefix = prefix
         self.interval = interval
         self._procs = f"{prefix}:ops:procs"
+        self._totals = f"{prefix}:ops:totals"
 
     @property
     def redis(self) -> Any:
@@ -185,9 +235,9 @@ class RedisStats(StatsBackend):
     async def flush(self) -> None:
         """Add this process's pending counts to the shared buckets and write its heartbeat."""
         pending = self.take_pending()
-        self.local_rate = sum(c["n"] for c in pending.values()) / max(self.interval, 0.001)
         facts = process_facts()
-        facts["requests_per_second"] = round(self.local_rate, 2)
+        facts["requests_per_second"] = own_rate()
+        totals: Counter[str] = Counter()
         try:
             async with self.redis.pipeline(transaction=False) as pipe:
                 for second, counts in pending.items():
@@ -195,6 +245,9 @@ class RedisStats(StatsBackend):
                     for name, value in counts.items():
                         pipe.hincrby(key, name, value)
                     pipe.expire(key, KEEP_SECONDS)
+                    totals.update(totals_of(counts))
+                for name, value in totals.items():
+                    pipe.hincrby(self._totals, name, value)
                 pipe.hset(self._procs, PROCESS_ID, orjson.dumps(facts).decode())
                 await pipe.execute()
         except Exception:
@@ -209,6 +262,9 @@ class RedisStats(StatsBackend):
                 pipe.hgetall(self._bucket(second))
             raw = await pipe.execute()
         return [{name: int(value) for name, value in bucket.items()} for bucket in raw]
+
+    async def totals(self) -> dict[str, int]:
+        return {name: int(value) for name, value in (await self.redis.hgetall(self._totals)).items()}
 
     async def processes(self) -> list[dict[str, Any]]:
         stale = time.time() - (3 * self.interval + 5)
@@ -227,6 +283,7 @@ class RedisStats(StatsBackend):
     async def reset(self) -> None:
         await delete_matching(self.redis, [f"{glob_escape(self.prefix)}:ops:*"])
         self.pending.clear()
+        _own.clear()
 
 
 _backend: StatsBackend | None = None
@@ -240,6 +297,23 @@ def get_stats() -> StatsBackend:
         else:
             _backend = MemoryStats()
     return _backend
+
+
+class Recorder:
+    """The figures' recorder for the shared statistics (registered by ``mcp.ops.apps``): hands
+    each figure to this process's backend."""
+
+    def exchange(self, exchange: figures.Exchange) -> None:
+        get_stats().exchange(exchange)
+
+    def tool_call(self, tool: str, outcome: str) -> None:
+        get_stats().tool_call(tool, outcome)
+
+    def created(self, kind: str) -> None:
+        get_stats().created(kind)
+
+
+RECORDER = Recorder()
 
 
 _job = Periodic("stats flush", lambda: get_stats().flush())

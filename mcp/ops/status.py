@@ -18,13 +18,14 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 
 from echoserver import __version__
+from mcp import figures
 from mcp.bus import OUTBOX, get_bus
 from mcp.ops import stats
 from mcp.ops.health import probe_store
 from mcp.ops.logs import short_id
 from mcp.store import get_store
 
-RATE_WINDOW = 10  # seconds the rates average over
+RATE_WINDOW = stats.RATE_WINDOW  # seconds the rates average over
 LATENCY_WINDOW = 60
 SERIES_SECONDS = 120
 DEEPEST_QUEUES = 5
@@ -40,10 +41,6 @@ def _rates(buckets: list[dict[str, int]], prefix: str) -> dict[str, float]:
     return {name: round(count / RATE_WINDOW, 2) for name, count in totals.most_common()}
 
 
-def _sum(bucket: dict[str, int], prefix: str) -> int:
-    return sum(value for name, value in bucket.items() if name.startswith(prefix))
-
-
 async def _queues() -> dict[str, Any]:
     bus = get_bus()
     deepest: list[dict[str, Any]] = []
@@ -55,8 +52,13 @@ async def _queues() -> dict[str, Any]:
     return {"overflows_total": await bus.overflows(), "deepest": deepest[:DEEPEST_QUEUES]}
 
 
+def _errors(bucket: dict[str, int]) -> int:
+    return sum(bucket.get(f"o:{outcome}", 0) for outcome in figures.ERRORS)
+
+
 async def snapshot() -> dict[str, Any]:
-    """The feed's document (see the README's /status section for every field)."""
+    """The feed's document (see the README's /status section for every field). Every figure is
+    defined once, in ``mcp.figures``, and is the one /metrics shows."""
     now = time.time()
     current = int(now)
     backend = stats.get_stats()
@@ -69,6 +71,8 @@ async def snapshot() -> dict[str, Any]:
         for name, value in bucket.items():
             if name.startswith("h:"):
                 histogram[int(name[2:])] += value
+    requests_recent = sum(b.get("n", 0) for b in recent)
+    errors_recent = sum(_errors(b) for b in recent)
     reachable, latency, _ = await probe_store()
     store = get_store()
     doc: dict[str, Any] = {
@@ -79,14 +83,23 @@ async def snapshot() -> dict[str, Any]:
         "answered_by": stats.PROCESS_ID,
         "store": {"backend": store.backend, "reachable": reachable, "latency_ms": round(latency, 3)},
         "sessions": None,
+        "state_handles": None,
+        "tasks": None,
         "requests": {
-            "per_second": round(sum(b.get("n", 0) for b in recent) / RATE_WINDOW, 2),
-            "errors_per_second": round(sum(b.get("e", 0) for b in recent) / RATE_WINDOW, 2),
+            "per_second": round(requests_recent / RATE_WINDOW, 2),
+            "errors_per_second": round(errors_recent / RATE_WINDOW, 2),
+            "error_rate": round(errors_recent / requests_recent, 4) if requests_recent else 0.0,
+            "errors": {
+                o: round(sum(b.get(f"o:{o}", 0) for b in recent) / RATE_WINDOW, 2) for o in figures.ERRORS
+            },
             "by_method": _rates(recent, "m:"),
+            "total": 0,
+            "errors_total": dict.fromkeys(figures.ERRORS, 0),
         },
         "tool_calls": {
-            "per_second": round(sum(_sum(b, "t:") for b in recent) / RATE_WINDOW, 2),
+            "per_second": round(sum(b.get("tc", 0) for b in recent) / RATE_WINDOW, 2),
             "by_tool": _rates(recent, "t:"),
+            "total": 0,
         },
         "latency_ms": {
             "window_seconds": LATENCY_WINDOW,
@@ -95,24 +108,41 @@ async def snapshot() -> dict[str, Any]:
             "p90": stats.percentile(histogram, 0.90),
             "p99": stats.percentile(histogram, 0.99),
         },
-        "streams": {"open": 0},
+        "streams": {"open": 0, "ended_total": dict.fromkeys(figures.STREAM_KINDS, 0)},
         "queues": None,
         "processes": [],
         "series": {
             "start": seconds[0],
             "step": 1,
             "requests": [b.get("n", 0) for b in buckets],
-            "tool_calls": [_sum(b, "t:") for b in buckets],
+            "errors": [_errors(b) for b in buckets],
+            "tool_calls": [b.get("tc", 0) for b in buckets],
         },
     }
     if reachable:
         try:
-            totals = await store.stats()
+            totals = await backend.totals()
+            requests = doc["requests"]
+            requests["total"] = totals.get("n", 0)
+            requests["errors_total"] = {o: totals.get(f"o:{o}", 0) for o in figures.ERRORS}
+            doc["tool_calls"]["total"] = totals.get("tc", 0)
+            doc["streams"]["ended_total"] = {k: totals.get(f"s:{k}", 0) for k in figures.STREAM_KINDS}
+            records = await store.stats()
+            active = records.active_by_kind
             doc["sessions"] = {
-                "active": totals.active,
-                "created": totals.created_total,
-                "expired": totals.expired_total,
-                "deleted": totals.deleted_total,
+                "active": active.get(figures.SESSION, 0),
+                "created": totals.get(f"c:{figures.SESSION}", 0),
+                # The sweeper and DELETE see records, not kinds: these count every kind.
+                "expired": records.expired_total,
+                "deleted": records.deleted_total,
+            }
+            doc["state_handles"] = {
+                "active": active.get(figures.STATE_HANDLE, 0),
+                "created": totals.get(f"c:{figures.STATE_HANDLE}", 0),
+            }
+            doc["tasks"] = {
+                "active": active.get(figures.TASK, 0),
+                "created": totals.get(f"c:{figures.TASK}", 0),
             }
             doc["queues"] = await _queues()
             processes = await backend.processes()

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
+from mcp import figures
 from mcp.errors import SessionNotFound, ToolError
 from mcp.sessions import operations as sessions
 from mcp.sessions import records
@@ -64,6 +65,7 @@ async def scope(ctx: Context) -> Session | None:
     try:
         ctx.session = await records.new_record(
             ctx,
+            kind=figures.STATE_HANDLE,
             protocol_version=settings.MODERN_PROTOCOL_VERSION,
             client_info=ctx.modern.client_info,
             client_capabilities=ctx.modern.capabilities,

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
+from mcp import figures
 from mcp.errors import ServiceUnavailable
 from mcp.store import LimitReached, Limits
 
@@ -20,28 +21,43 @@ if TYPE_CHECKING:
 
 
 async def new_record(
-    ctx: Context, *, protocol_version: str, client_info: dict[str, Any], client_capabilities: dict[str, Any]
+    ctx: Context,
+    *,
+    kind: str,
+    protocol_version: str,
+    client_info: dict[str, Any],
+    client_capabilities: dict[str, Any],
 ) -> Session:
-    """A new session, state handle or task record for the caller; ``LimitReached`` when the
-    store holds MCP_MAX_SESSIONS records, or the caller MCP_MAX_SESSIONS_PER_CLIENT (sessions,
-    state handles and stateless tasks count alike), checked in the same atomic step."""
-    return await ctx.store.create(
+    """A new record of ``kind`` (a session, state handle or task: ``mcp.figures.KINDS``) for the
+    caller, counted in the figures; ``LimitReached`` when the store holds MCP_MAX_SESSIONS
+    records, or the caller MCP_MAX_SESSIONS_PER_CLIENT (sessions, state handles and stateless
+    tasks count alike), checked in the same atomic step."""
+    record = await ctx.store.create(
         protocol_version=protocol_version,
         client_info=client_info,
         client_capabilities=client_capabilities,
         principal=ctx.request.principal,
         client_addr=ctx.request.client_addr,
         limits=Limits(settings.MCP_MAX_SESSIONS, settings.MCP_MAX_SESSIONS_PER_CLIENT),
+        kind=kind,
     )
+    figures.record_created(kind)
+    return record
 
 
 async def create_record(
-    ctx: Context, *, protocol_version: str, client_info: dict[str, Any], client_capabilities: dict[str, Any]
+    ctx: Context,
+    *,
+    kind: str,
+    protocol_version: str,
+    client_info: dict[str, Any],
+    client_capabilities: dict[str, Any],
 ) -> Session:
     """``new_record``, answered 503 at the limits."""
     try:
         return await new_record(
             ctx,
+            kind=kind,
             protocol_version=protocol_version,
             client_info=client_info,
             client_capabilities=client_capabilities,

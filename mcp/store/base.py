@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mcp.errors import StoreUnavailable
+from mcp.figures import SESSION
 
 if TYPE_CHECKING:
     from mcp.redis_client import LuaStep
@@ -128,10 +129,14 @@ class Session:
 
 @dataclass(slots=True)
 class StoreStats:
+    """``active``: live records of every kind; ``active_by_kind``: the same split by kind (the
+    totals count every kind alike)."""
+
     active: int
     created_total: int
     expired_total: int
     deleted_total: int
+    active_by_kind: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,8 +226,10 @@ class SessionStore:
         principal: str | None = None,
         client_addr: str = "",
         limits: Limits | None = None,
+        kind: str = SESSION,
     ) -> Session:
-        """A new record with a fresh id; ``LimitReached`` when ``limits`` forbid it."""
+        """A new record of ``kind`` with a fresh id; ``LimitReached`` when ``limits`` forbid it.
+        Its request count starts at 1: the exchange that created it."""
         now = time.time()
         for _ in range(8):
             session = Session(
@@ -234,12 +241,19 @@ class SessionStore:
                 client_capabilities=client_capabilities,
                 principal=principal,
                 client_addr=client_addr,
+                requests=1,
             )
             if await self._add(session, limits or NO_LIMITS):
+                if kind != SESSION:
+                    await self._note_kind(session.id, kind)
                 return session
         raise StoreUnavailable("could not store a new session (is the store reachable?)")
 
     # Methods that backends must implement. ------------------------------------------------
+
+    async def _note_kind(self, session_id: str, kind: str) -> None:
+        """Remember that record ``session_id`` is a ``kind`` (not a session), for ``stats``."""
+        raise NotImplementedError("subclasses of SessionStore must provide _note_kind()")
 
     async def _add(self, session: Session, limits: Limits) -> bool:
         """Store ``session`` unless its id exists (False) or ``limits`` forbid it

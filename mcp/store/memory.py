@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 from django.core.cache.backends.locmem import LocMemCache
 
+from mcp.figures import KINDS, SESSION
 from mcp.store.base import LimitReached, Limits, Session, SessionStore, StoreStats, check_updatable
 
 
@@ -60,6 +61,8 @@ class MemorySessionStore(SessionStore):
         self._created_total = 0
         self._expired_total = 0
         self._deleted_total = 0
+        # kind -> ids of records of that kind (not sessions); pruned when counted.
+        self._kinds: dict[str, set[str]] = {}
 
     @staticmethod
     def _record_key(session_id: str) -> str:
@@ -104,7 +107,7 @@ class MemorySessionStore(SessionStore):
         if limits.per_client and len(self._by_client.get(session.client_key, ())) >= limits.per_client:
             raise LimitReached("client", limits.per_client)
         self._cache.set(self._record_key(session.id), session.to_record(), None)
-        self._activity[session.id] = [session.last_activity, 0]
+        self._activity[session.id] = [session.last_activity, session.requests]
         self._client_of[session.id] = session.client_key
         self._by_client.setdefault(session.client_key, set()).add(session.id)
         self._created_total += 1
@@ -232,12 +235,23 @@ class MemorySessionStore(SessionStore):
                 sessions.append(session)
         return sessions
 
+    async def _note_kind(self, session_id: str, kind: str) -> None:
+        self._kinds.setdefault(kind, set()).add(session_id)
+
     async def stats(self) -> StoreStats:
+        now = time.time()
+        by_kind = dict.fromkeys(KINDS, 0)
+        for kind, ids in self._kinds.items():
+            ids.intersection_update(self._activity)
+            by_kind[kind] = sum(1 for sid in ids if not self.expired(self._activity[sid][0], now))
+        active = sum(1 for last, _ in self._activity.values() if not self.expired(last, now))
+        by_kind[SESSION] = active - sum(by_kind.values())
         return StoreStats(
-            active=len(self._activity),
+            active=active,
             created_total=self._created_total,
             expired_total=self._expired_total,
             deleted_total=self._deleted_total,
+            active_by_kind=by_kind,
         )
 
     async def count_for_client(self, client: str) -> int:
@@ -274,3 +288,4 @@ class MemorySessionStore(SessionStore):
         self._lists.clear()
         self._logs.clear()
         self._created_total = self._expired_total = self._deleted_total = 0
+        self._kinds.clear()

@@ -54,6 +54,7 @@ import orjson
 import redis.asyncio as aioredis
 from redis.asyncio.client import Pipeline
 
+from mcp.figures import KINDS, SESSION
 from mcp.redis_client import (
     LuaStep,
     Script,
@@ -363,6 +364,9 @@ class RedisSessionStore(SessionStore):
         self.ttl_ms = math.ceil((timeout + expiry_margin) * 1000)
         self._sessions = f"{prefix}:sessions"
         self._totals = f"{prefix}:totals"
+        # kind -> a sorted set of the ids of that kind's records (not sessions); ``stats`` keeps
+        # only the live ones (intersected with the activity index, whose scores it takes).
+        self._kind_keys = {kind: f"{prefix}:kind:{kind}" for kind in KINDS if kind != SESSION}
         # (session id, log blob or None, log cap, field pairs to set)
         self._writes: WriteBehind[tuple[str, bytes | None, int, list[str]]] = WriteBehind(
             self._send_writes, what="traffic", delay=WRITE_DELAY if write_delay is None else write_delay
@@ -668,18 +672,29 @@ class RedisSessionStore(SessionStore):
             if self._live(fields, now)
         ]
 
+    async def _note_kind(self, session_id: str, kind: str) -> None:
+        with unavailable_on_error("create"):
+            await self.redis.zadd(self._kind_keys[kind], {session_id: time.time()})
+
     async def stats(self) -> StoreStats:
         cutoff = time.time() - self.timeout
         with unavailable_on_error("stats"):
             async with self.redis.pipeline(transaction=False) as pipe:
                 pipe.zcount(self._sessions, cutoff, "+inf")
                 pipe.hmget(self._totals, ["created", "expired", "deleted"])
-                active, (created, expired, deleted) = await pipe.execute()
+                for key in self._kind_keys.values():
+                    # Ended records leave the activity index: the intersection forgets them.
+                    pipe.zinterstore(key, {key: 0, self._sessions: 1})
+                    pipe.zcount(key, cutoff, "+inf")
+                active, (created, expired, deleted), *kinds = await pipe.execute()
+        by_kind = {kind: int(count) for kind, count in zip(self._kind_keys, kinds[1::2], strict=True)}
+        by_kind[SESSION] = int(active) - sum(by_kind.values())
         return StoreStats(
             active=int(active),
             created_total=int(created or 0),
             expired_total=int(expired or 0),
             deleted_total=int(deleted or 0),
+            active_by_kind=by_kind,
         )
 
     async def count_for_client(self, client: str) -> int:
@@ -714,4 +729,4 @@ class RedisSessionStore(SessionStore):
         prefix = glob_escape(self.prefix)
         with unavailable_on_error("reset"):
             await delete_matching(self.redis, [f"{prefix}:[slixct]:*"])
-            await self.redis.delete(self._sessions, self._totals)
+            await self.redis.delete(self._sessions, self._totals, *self._kind_keys.values())

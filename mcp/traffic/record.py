@@ -8,7 +8,9 @@ compressed JSON) and read back as a JSON object:
 ``{"t": arrival (epoch seconds), "ms": duration, "http": "POST"|"GET"|"DELETE", "path": str,
 "status": int, "method": JSON-RPC method or null, "id": JSON-RPC id or null,
 "era": "2025"|"2026"|"legacy", "headers": {name: masked value}, "request": excerpt,
-"response": excerpt, "response_headers": {name: masked value}, "marks": [fault kinds]}``
+"response": excerpt, "response_headers": {name: masked value}, "marks": [fault kinds],
+"name": the tool, resource URI or prompt the request named, or null, "outcome": "ok"|"4xx"|
+"5xx"|"jsonrpc_error" (``mcp.figures``)}``
 
 Guarantees:
 - Recording is write-behind: ``record`` queues the entry and returns. The entries of one
@@ -131,6 +133,8 @@ def make_entry(
     response: bytes | str | None = None,
     response_headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
     marks: Iterable[str] = (),
+    name: str | None = None,
+    outcome: str = "ok",
 ) -> dict[str, Any]:
     """One entry in the documented shape, bounded and masked."""
     return {
@@ -147,6 +151,8 @@ def make_entry(
         "response": excerpt(response),
         "response_headers": masked_headers(response_headers or {}),
         "marks": [str(mark) for mark in marks],
+        "name": name,
+        "outcome": outcome,
     }
 
 

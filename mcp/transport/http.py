@@ -14,7 +14,6 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 
-from mcp import figures
 from mcp import scope as scope_keys
 from mcp.dispatch.base import STORE_DOWN
 from mcp.errors import (
@@ -47,14 +46,12 @@ def guarded(view: View) -> View:
         try:
             return await view(request, *args, **kwargs)
         except McpError as exc:
-            figures.child(figures.HTTP_ERRORS, str(exc.status)).inc()
             return error_response(exc)
         except StoreUnavailable as exc:
             # An outage, not a bug: one line, not an error report per request.
             logger.warning("session store unavailable: %s", describe_exception(exc))
             return error_response(ServiceUnavailable(STORE_DOWN))
         except Exception as exc:
-            figures.child(figures.HTTP_ERRORS, "500").inc()
             return error_response(internal_error(exc, request.path, status=500))
 
     return boundary

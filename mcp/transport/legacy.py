@@ -17,7 +17,6 @@ from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 
-from mcp import figures
 from mcp.bus import OUTBOX, Bus, get_bus
 from mcp.calls.context import Context
 from mcp.calls.streams import OutboxStream
@@ -51,7 +50,6 @@ async def sse_endpoint(request: HttpRequest) -> HttpResponseBase:
     ctx = Context(request=info, session=None, store=store, bus=bus)
     await handlers.initialize(ctx, {"protocolVersion": LEGACY_VERSION})
     session = ctx.require_session()
-    figures.SESSIONS_CREATED.inc()
     token = await bus.claim(session.id, OUTBOX)
     return sse_response(seam.stream(legacy_events(store, bus, session.id, token), info, LEGACY_STREAM))
 

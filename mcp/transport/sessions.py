@@ -148,7 +148,6 @@ async def initialize(
     session = ctx.require_session()
     if profile is not None:
         await fault_state.set_profile(store, session, profile)
-    figures.SESSIONS_CREATED.inc()
     headers = {"Mcp-Session-Id": session.id}
     if not accepts_json:
         return sse_response(one_shot([jsonrpc.result(message.id, result)]), headers)

@@ -178,11 +178,18 @@ class TestAccessAndHosts:
 
     async def test_refused_host_is_reported_in_mcp_allowed_hosts_terms(self, http, caplog):
         with caplog.at_level(logging.WARNING):
-            response = await http.get("/health", headers={"Host": "evil.example"})
+            response = await http.get("/status", headers={"Host": "evil.example"})
         assert response.status_code == 400
         assert "MCP_ALLOWED_HOSTS" in response.text
         messages = " ".join(r.getMessage() for r in caplog.records)
         assert "MCP_ALLOWED_HOSTS" in messages and "ALLOWED_HOSTS setting" not in messages
+
+    @pytest.mark.parametrize("path", ["/health", "/metrics"])
+    async def test_probes_answer_whatever_host_a_balancer_or_prometheus_sends(self, http, path):
+        # Traefik and Prometheus address a replica by its own IP and port.
+        response = await http.get(path, headers={"Host": "172.28.0.130:3000"})
+        assert response.status_code == 200
+        assert (await http.get("/status", headers={"Host": "172.28.0.130:3000"})).status_code == 400
 
     async def test_static_files_are_served_without_a_warning(self, http, recwarn):
         response = await http.get("/static/admin/css/base.css")

@@ -11,6 +11,7 @@ import redis.asyncio as aioredis
 from django.core.cache.backends.locmem import LocMemCache
 
 import mcp.store.redis as redis_store
+from mcp import figures
 from mcp.errors import StoreUnavailable
 from mcp.store.base import (
     DELETED,
@@ -100,7 +101,24 @@ class TestSessionStoreContract:
         second = await store.get(created.id)
         assert first is not None and second is not None
         assert first.last_activity > created.last_activity
-        assert (first.requests, second.requests) == (1, 2)
+        # The exchange that created the record was its first request.
+        assert (created.requests, first.requests, second.requests) == (1, 2, 3)
+
+    async def test_stats_count_each_kind_of_live_record(self, store: SessionStore) -> None:
+        session = await new_session(store)
+        kinds = {}
+        for kind in (figures.STATE_HANDLE, figures.STATE_HANDLE, figures.TASK):
+            record = await store.create(
+                protocol_version="2026-07-28", client_info={}, client_capabilities={}, kind=kind
+            )
+            kinds.setdefault(kind, []).append(record.id)
+        stats = await store.stats()
+        assert stats.active == 4
+        assert stats.active_by_kind == {figures.SESSION: 1, figures.STATE_HANDLE: 2, figures.TASK: 1}
+        await store.delete(kinds[figures.STATE_HANDLE][0])
+        await store.delete(session.id)
+        stats = await store.stats()
+        assert stats.active_by_kind == {figures.SESSION: 0, figures.STATE_HANDLE: 1, figures.TASK: 1}
 
     async def test_get_without_touch_changes_nothing(self, store: SessionStore) -> None:
         created = await new_session(store)
@@ -108,7 +126,7 @@ class TestSessionStoreContract:
         found = await store.get(created.id, touch=False)
         assert found is not None
         assert found.last_activity == pytest.approx(created.last_activity)
-        assert found.requests == 0
+        assert found.requests == 1  # the creating exchange only
 
     async def test_an_unknown_id_creates_nothing(self, store: SessionStore) -> None:
         assert await store.get(UNKNOWN) is None
@@ -124,7 +142,7 @@ class TestSessionStoreContract:
         assert await store.delete(UNKNOWN) is False
         assert await store.get(UNKNOWN) is None
         assert await store.list() == []
-        assert await store.stats() == StoreStats(active=0, created_total=0, expired_total=0, deleted_total=0)
+        assert await store.stats() == StoreStats(0, 0, 0, 0, active_by_kind=dict.fromkeys(figures.KINDS, 0))
 
     async def test_a_session_idle_past_the_timeout_is_refused_before_any_sweep(
         self, make_store: MakeStore
@@ -328,7 +346,7 @@ class TestSessionStoreContract:
             None,
             {},
         )
-        assert (found.client_capabilities, found.initialized, found.requests) == ({}, False, 0)
+        assert (found.client_capabilities, found.initialized, found.requests) == ({}, False, 1)
         found = await store.get(owned.id, touch=False)
         assert found is not None
         assert (found.client_addr, found.principal, found.log_level, found.initialized) == (
@@ -357,7 +375,8 @@ class TestSessionStoreContract:
         await asyncio.sleep(0.3)
         await new_session(store)
         await store.sweep()
-        assert await store.stats() == StoreStats(active=1, created_total=3, expired_total=1, deleted_total=1)
+        by_kind = {figures.SESSION: 1, figures.STATE_HANDLE: 0, figures.TASK: 0}
+        assert await store.stats() == StoreStats(1, 3, 1, 1, active_by_kind=by_kind)
 
     async def test_sweep_returns_each_expired_id_once(self, make_store: MakeStore) -> None:
         store = make_store(timeout=0.2)
