@@ -258,6 +258,15 @@ def internal_error(exc: BaseException, where: str = "request", *, status: int = 
 # observer (mcp.ops.observe) sets per exchange, shared by the tasks started for it, read by the
 # figures (an error inside a 200 answer is an error too).
 answered_errors: ContextVar[list[int] | None] = ContextVar("answered_errors", default=None)
+# Likewise the tool results with ``isError`` the exchange carried (a failed call, not an error of
+# the protocol: its outcome stays ok), for its traffic row.
+tool_errors: ContextVar[list[int] | None] = ContextVar("tool_errors", default=None)
+
+
+def note_tool_error() -> None:
+    counter = tool_errors.get()
+    if counter is not None:
+        counter[0] += 1
 
 
 def message_for(request_id: jsonrpc.RequestId | None, exc: BaseException) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from mcp.errors import (
     MethodNotFound,
     ResourceNotFound,
     ToolError,
+    note_tool_error,
 )
 from mcp.faults import inject as faults
 from mcp.handlers import extensions, tasks
@@ -224,6 +225,8 @@ async def run_tool(ctx: Context, tool: Tool, params: dict[str, Any]) -> dict[str
     except Exception:
         figures.record_tool_call(tool.name, "error")
         raise
+    if result.get("isError"):
+        note_tool_error()
     figures.record_tool_call(tool.name, "error" if result.get("isError") else "ok")
     return result
 

@@ -34,6 +34,9 @@ from mcp.traffic import record as traffic
 from mcp.wire import jsonrpc
 from mcp.wire.protocol import LOG_RANK
 
+# "View site" leads to the live dashboard (the server has no page at /).
+admin.site.site_url = "/status"
+
 SEARCHED = ("id", "client_name", "client_version", "principal", "protocol_version", "client_addr")
 
 
@@ -110,6 +113,7 @@ async def _push(session_ids: list[str], user: str) -> tuple[int, int]:
 class LiveSessionAdmin(admin.ModelAdmin):
     list_display = (
         "short_id",
+        "kind",
         "client",
         "protocol_version",
         "created",

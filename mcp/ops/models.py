@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from django.conf import settings
 from django.db import models
 
+from mcp import figures
+from mcp.handlers.task_extension import STATE as TASK_STATE
 from mcp.store import Session
 
 
@@ -23,6 +26,8 @@ class LiveSession(models.Model):
     principal = models.CharField(max_length=200, null=True)
     client_addr = models.CharField("address", max_length=100)
     requests = models.IntegerField()
+    # session (2025 era), state_handle or task (2026-07-28): mcp.figures.KINDS
+    kind = models.CharField(max_length=20, default=figures.SESSION)
 
     class Meta:
         managed = False
@@ -46,4 +51,13 @@ class LiveSession(models.Model):
             principal=session.principal,
             client_addr=session.client_addr,
             requests=session.requests,
+            kind=kind_of(session),
         )
+
+
+def kind_of(session: Session) -> str:
+    """Which kind of record ``session`` is: the 2026-07-28 era keeps state handles and tasks
+    (a task's state holds its status under ``task``) in the same store as sessions."""
+    if session.protocol_version != settings.MODERN_PROTOCOL_VERSION:
+        return figures.SESSION
+    return figures.TASK if TASK_STATE in session.state else figures.STATE_HANDLE

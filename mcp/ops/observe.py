@@ -32,7 +32,7 @@ from mcp import figures
 from mcp import scope as scope_keys
 from mcp.dispatch import sessions as sessions_table
 from mcp.dispatch import stateless as stateless_table
-from mcp.errors import answered_errors
+from mcp.errors import answered_errors, tool_errors
 from mcp.ops import logs, stats
 from mcp.redact import describe_exception
 from mcp.store import get_store
@@ -165,22 +165,23 @@ class Observer:
                     exchange.response += chunk[: keep - len(exchange.response)]
             await send(message)
 
-        errors = [0]
-        counting = answered_errors.set(errors) if exchange.mcp else None
+        errors, failed_tools = [0], [0]
+        counting = (answered_errors.set(errors), tool_errors.set(failed_tools)) if exchange.mcp else None
         try:
             await self.app(scope, receive, observed_send)
         finally:
             if counting is not None:
-                answered_errors.reset(counting)
+                answered_errors.reset(counting[0])
+                tool_errors.reset(counting[1])
             if exchange.streaming:
                 stats.local["open_streams"] -= 1
             try:
-                await self.finish(scope, exchange, request_id, errors[0])
+                await self.finish(scope, exchange, request_id, errors[0], failed_tools[0])
             except Exception as exc:
                 logger.warning("request %s not accounted: %s", request_id, describe_exception(exc))
 
     async def finish(
-        self, scope: dict[str, Any], exchange: Exchange, request_id: str, rpc_errors: int
+        self, scope: dict[str, Any], exchange: Exchange, request_id: str, rpc_errors: int, failed_tools: int
     ) -> None:
         ms = (time.perf_counter() - exchange.started) * 1000
         request_headers = scope.get("headers", ())
@@ -247,6 +248,7 @@ class Observer:
             marks=marks,
             name=target_name(method, tool, body),
             outcome=outcome,
+            tool_error=failed_tools > 0,
         )
         try:
             await traffic.record(get_store(), session_id, entry)

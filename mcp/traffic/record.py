@@ -10,7 +10,7 @@ compressed JSON) and read back as a JSON object:
 "era": "2025"|"2026"|"legacy", "headers": {name: masked value}, "request": excerpt,
 "response": excerpt, "response_headers": {name: masked value}, "marks": [fault kinds],
 "name": the tool, resource URI or prompt the request named, or null, "outcome": "ok"|"4xx"|
-"5xx"|"jsonrpc_error" (``mcp.figures``)}``
+"5xx"|"jsonrpc_error" (``mcp.figures``), "tool_error": a tool result with isError}``
 
 Guarantees:
 - Recording is write-behind: ``record`` queues the entry and returns. The entries of one
@@ -135,6 +135,7 @@ def make_entry(
     marks: Iterable[str] = (),
     name: str | None = None,
     outcome: str = "ok",
+    tool_error: bool = False,
 ) -> dict[str, Any]:
     """One entry in the documented shape, bounded and masked."""
     return {
@@ -153,6 +154,7 @@ def make_entry(
         "marks": [str(mark) for mark in marks],
         "name": name,
         "outcome": outcome,
+        "tool_error": bool(tool_error),
     }
 
 

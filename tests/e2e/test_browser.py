@@ -125,6 +125,9 @@ def test_status_page_updates_itself_without_reload(browser, site):
         for n in range(5):
             assert client.call("echo", {"message": f"hello {n}"}).status_code == 200
     clients[0].call("sendNotifications", {"count": 3, "message": "queued for the chart"})
+    # Errors of every class: a 4xx (no session header), a JSON-RPC error inside a 200 answer.
+    assert clients[0].http.post("/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "ping"}).status_code == 400
+    assert "error" in clients[0].call("nosuchtool", {}).json()
 
     wait = WebDriverWait(browser, WAIT, poll_frequency=0.25)
     wait.until(lambda d: text_of(d, "sessions-active") not in (before_sessions, "\u2013"))
@@ -133,6 +136,15 @@ def test_status_page_updates_itself_without_reload(browser, site):
     assert int(text_of(browser, "sessions-active")) >= 3
     assert browser.execute_script("return window.__notReloaded === true"), "the page was reloaded"
     assert float(text_of(browser, "tools-rate")) > 0
+    # The error rate shows in its card (4xx · 5xx · JSON-RPC) and as a line of the chart.
+    wait.until(lambda d: not text_of(d, "errors-rate").startswith("0.0"))
+    assert "%" in text_of(browser, "errors-rate")
+    four, five, rpc = (float(n) for n in text_of(browser, "errors-split").split(" · "))
+    assert four > 0 and rpc > 0 and five == 0
+    errors_line = browser.find_element(By.ID, "line-errors").get_attribute("points")
+    assert errors_line and len({point.split(",")[1] for point in errors_line.split()}) > 1
+    # Tools nobody registered do not become rows of their own.
+    assert "nosuchtool" not in text_of(browser, "by-tool")
     assert text_of(browser, "updated") != "—"
     page = browser.page_source
     for client in clients:
@@ -153,6 +165,9 @@ def test_admin_finds_a_session_shows_its_traffic_and_terminates_it(browser, site
     client = Mcp(site.url, "admin-probe")
     client.call("echo", {"message": "inspect me"})
     client.call("sendNotifications", {"count": 2, "message": "waiting in the queue"})
+    client.call("nosuchtool", {})  # a JSON-RPC error inside a 200 answer
+    client.call("setFaults", {"seed": 7, "toolError": {"rate": 1}})
+    client.call("echo", {"message": "fails"})  # answered by an injected tool error (isError)
     wait = WebDriverWait(browser, WAIT, poll_frequency=0.25)
 
     browser.get(f"{site.url}/admin/login/?next=/admin/ops/livesession/")
@@ -174,6 +189,24 @@ def test_admin_finds_a_session_shows_its_traffic_and_terminates_it(browser, site
     wait.until(lambda d: d.find_elements(By.ID, "traffic"))
     traffic = browser.find_element(By.ID, "traffic").text
     assert "tools/call" in traffic and "initialize" in traffic
+    # Each row names its tool; failing calls are marked without expanding anything.
+    named = [
+        row for row in browser.find_elements(By.CSS_SELECTOR, "tr.traffic-row") if "tools/call" in row.text
+    ]
+    assert {"echo", "sendNotifications", "nosuchtool", "setFaults"} <= {
+        row.find_element(By.CLASS_NAME, "ops-name").text for row in named
+    }
+    failed = {
+        row.find_element(By.CLASS_NAME, "ops-name").text: row.text
+        for row in browser.find_elements(By.CSS_SELECTOR, "tr.traffic-row.failed")
+    }
+    assert set(failed) == {"nosuchtool", "echo"}, failed
+    assert "jsonrpc_error" in failed["nosuchtool"]
+    assert "isError" in failed["echo"] and "fault: tool_error" in failed["echo"]
+    # The admin's own links: "View site" goes to the dashboard; no History button.
+    view_site = browser.find_element(By.CSS_SELECTOR, "#user-tools a[href='/status']")
+    assert view_site.text.lower() == "view site"
+    assert not browser.find_elements(By.CLASS_NAME, "historylink")
     assert "inspect me" in browser.find_element(By.ID, "session-state").text
     assert len(browser.find_elements(By.CLASS_NAME, "queued-message")) == 2
     shot(browser, "admin-session")
