@@ -46,6 +46,10 @@ async def test_console_script_starts_from_an_empty_directory_with_a_secret_key(t
     assert [r for r in access if r.get("request_id") == request_id and r["path"] == "/health"]
     assert {"POST"} <= {r["method"] for r in access}
     assert all("Traceback" not in line and "abcdefghijklmnop" not in line for line in lines)
+    # uvicorn's own lines too (its start-up and shutdown): no colour escapes, no color_message.
+    assert [r for r in records if r["logger"].startswith("uvicorn")]
+    assert all("color_message" not in r for r in records)
+    assert all("\x1b" not in line and "\\u001b" not in line for line in lines)
 
 
 async def test_operator_endpoints_answer_on_loopback_behind_a_public_host_name(tmp_path):
@@ -59,8 +63,10 @@ async def test_operator_endpoints_answer_on_loopback_behind_a_public_host_name(t
             # /mcp keeps the strict rule (DNS rebinding): only the public name.
             refused = await http.post("/mcp", json={}, headers={"Accept": "application/json"})
             assert refused.status_code == 403
-            wrong = await http.get("/health", headers={"Host": "evil.example"})
+            wrong = await http.get("/status", headers={"Host": "evil.example"})
             assert wrong.status_code == 400
+            # The probes answer whatever Host a balancer or Prometheus sends.
+            assert (await http.get("/health", headers={"Host": "10.1.2.3:3000"})).status_code == 200
     finally:
         server.stop()
     log = server.log()
@@ -79,6 +85,9 @@ async def test_operator_endpoints_answer_on_loopback_behind_a_public_host_name(t
         ("MCP_TRUSTED_PROXIES", "10.0.0.300"),
         ("MCP_ALLOWED_ORIGINS", "app.example.com"),
         ("MCP_JWKS_URL", "not a url"),
+        # The variable the user set is the one named (not the --workers flag it stands for).
+        ("MCP_WORKERS", "2"),
+        ("DATABASE_URL", "mysql://user:secret@db/name"),
     ],
 )
 def test_a_malformed_setting_stops_start_up_with_one_line_naming_it(tmp_path, name, value):
@@ -89,7 +98,8 @@ def test_a_malformed_setting_stops_start_up_with_one_line_naming_it(tmp_path, na
     assert result.returncode != 0
     output = (result.stdout + result.stderr).strip()
     assert len(output.splitlines()) == 1, output
-    assert name in output and "Traceback" not in output
+    assert name in output and "Traceback" not in output and "secret" not in output
+    assert "--workers" not in output
 
 
 def test_an_unwritable_data_directory_stops_start_up_naming_mcp_data_dir(tmp_path):
