@@ -99,6 +99,11 @@ STREAM_SECONDS = Histogram(
     ["kind"],
     buckets=(1, 5, 15, 60, 300, 900, 3600, 14400),
 )
+CANCELLED = Counter(
+    "mcp_requests_cancelled_total",
+    "Requests whose handler was cancelled (the client hung up or sent notifications/cancelled), by method",
+    ["method"],
+)
 CALCULATIONS = Counter(
     "mcp_calculations_total", "Calculator operations performed, by operation", ["operation"]
 )

@@ -109,7 +109,7 @@ async def test_a_change_made_on_node_b_reaches_a_listener_on_node_a(server_facto
 
 async def cancelled_calls(http: httpx.AsyncClient) -> float:
     metrics = (await http.get("/metrics")).text
-    pattern = r'^mcp_requests_total\{method="tools/call",outcome="cancelled"\} (\S+)$'
+    pattern = r'^mcp_requests_cancelled_total\{method="tools/call"\} (\S+)$'
     match = re.search(pattern, metrics, re.MULTILINE)
     return float(match.group(1)) if match else 0.0
 

@@ -38,7 +38,11 @@ def variables_read() -> dict[str, str]:
                 literal = node.args[0]
             elif isinstance(node, ast.Subscript) and "environ" in ast.unparse(node.value):
                 literal = node.slice
-            if isinstance(literal, ast.Constant) and isinstance(literal.value, str) and NAME.match(literal.value):
+            if (
+                isinstance(literal, ast.Constant)
+                and isinstance(literal.value, str)
+                and NAME.match(literal.value)
+            ):
                 found.setdefault(literal.value, str(path.relative_to(REPO)))
     return {name: where for name, where in found.items() if name not in NOT_OURS}
 
