@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from mcp.calls.streams import RequestStream
     from mcp.faults.draws import Draw
     from mcp.store import Session, SessionStore
+    from mcp.telemetry.tracing import ServerOperation
     from mcp.wire.meta import RequestMeta
     from mcp.wire.request import RequestInfo
 
@@ -84,6 +85,8 @@ class Context:
         self.cleared: jsonrpc.Request | None = None
         # Why no handle could be minted for this stateless call (the caller's limit), if so.
         self.unminted: str | None = None
+        # This message's SERVER span when telemetry is on (mcp.dispatch.traced), else None.
+        self.trace: ServerOperation | None = None
 
     @property
     def stateless(self) -> bool:
@@ -228,14 +231,23 @@ class Context:
             raise ClientRequestFailed(f"the client did not declare the {capability!r} capability")
         limit = timeout if timeout is not None else settings.MCP_CLIENT_REQUEST_TIMEOUT
         request_id = next_server_request_id()
+        # Traced: a CLIENT span from sending to the answer, its context in params._meta.
+        asked = self.trace.asking(method, params, request_id) if self.trace is not None else None
         waiter = self.bus.expect_reply(session.id, request_id)
         try:
-            message = jsonrpc.request(request_id, method, params)
+            message = jsonrpc.request(request_id, method, params if asked is None else asked.params)
             if not (self.stream is not None and await self.stream.emit(message)):
                 await self.bus.publish(session.id, OUTBOX, message)
             reply = await waiter.wait(limit)
+        except BaseException as exc:
+            if asked is not None:
+                cancelled = isinstance(exc, asyncio.CancelledError)
+                asked.finish(None, failure="cancelled" if cancelled else "_OTHER")
+            raise
         finally:
             await waiter.close()
+        if asked is not None:
+            asked.finish(reply, failure="timeout" if reply is None else None)
         if reply is None:
             cancel = jsonrpc.notification(
                 "notifications/cancelled", {"requestId": request_id, "reason": f"no answer within {limit:g}s"}

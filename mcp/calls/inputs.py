@@ -140,8 +140,9 @@ class Inputs:
             raise InputRequired(dict(self.asked))
         return {key: answer for key, answer in answers.items() if answer is not None}
 
-    def seal(self) -> str:
-        """A fresh requestState carrying the answers the tool used (never the same string twice)."""
+    def seal(self, trace: str | None = None) -> str:
+        """A fresh requestState carrying the answers the tool used (never the same string twice)
+        and, when the round was traced, its span as a W3C ``traceparent``."""
         payload = {
             "v": STATE_VERSION,
             "b": self.binding,
@@ -150,6 +151,8 @@ class Inputs:
             "n": secrets.token_urlsafe(12),
             "a": {key: self.answers[key] for key in sorted(self.used)},
         }
+        if trace:
+            payload["t"] = trace
         body = _b64(jsonrpc.encode(payload))
         signature = _b64(hmac.new(self.key, body.encode(), hashlib.sha256).digest())
         return f"{body}.{signature}"
@@ -216,10 +219,31 @@ async def inputs_for(
     return inputs
 
 
-def input_required_result(inputs: Inputs) -> dict[str, Any]:
-    """The InputRequiredResult for what the tool asked and has no answer to yet."""
+def input_required_result(inputs: Inputs, trace: str | None = None) -> dict[str, Any]:
+    """The InputRequiredResult for what the tool asked and has no answer to yet; ``trace``
+    (the round's span) travels in the state, so the retry joins the trace on any node."""
     return {
         "resultType": "input_required",
         "inputRequests": dict(inputs.asked),
-        "requestState": inputs.seal(),
+        "requestState": inputs.seal(trace),
     }
+
+
+MAX_TRACE = 128
+
+
+def peek_trace(state: Any) -> str | None:
+    """The ``traceparent`` a requestState carries, read without verifying the state.
+
+    Unverified on purpose: it only chooses the parent of the retry's span (before the state
+    is checked), a choice any client makes anyway through ``params._meta``; nothing is done
+    with the state itself before ``open_state`` verifies it.
+    """
+    if not isinstance(state, str) or len(state) > MAX_STATE_BYTES or state.count(".") != 1:
+        return None
+    try:
+        payload = orjson.loads(_unb64(state.split(".", 1)[0]))
+    except (ValueError, binascii.Error):
+        return None
+    trace = payload.get("t") if isinstance(payload, dict) else None
+    return trace if isinstance(trace, str) and len(trace) <= MAX_TRACE else None

@@ -16,6 +16,7 @@ from typing import Any
 
 from mcp.calls import running
 from mcp.calls.context import Context
+from mcp.dispatch import traced
 from mcp.dispatch.base import STORE_DOWN, Handler, NotificationHandler, invoke
 from mcp.errors import MethodNotFound, RequestCancelled, ServiceUnavailable, message_for
 from mcp.handlers import methods as handlers
@@ -59,7 +60,21 @@ NOTIFICATIONS: dict[str, NotificationHandler] = {
 
 
 async def respond(ctx: Context, request: jsonrpc.Request) -> dict[str, Any]:
-    """Run ``request`` and return its response message."""
+    """Run ``request`` and return its response message (traced: ``mcp.dispatch.traced``)."""
+    traced.received(ctx, request.method, request.params, request.id)
+    try:
+        response = await _respond(ctx, request)
+    except asyncio.CancelledError:
+        traced.answered(ctx, None, failure="cancelled")
+        raise
+    except StoreUnavailable:
+        traced.answered(ctx, None, failure="unavailable")
+        raise
+    traced.answered(ctx, response)
+    return response
+
+
+async def _respond(ctx: Context, request: jsonrpc.Request) -> dict[str, Any]:
     handler = METHODS.get(request.method)
     if handler is None:
         return message_for(request.id, MethodNotFound(f"Method not found: {request.method[:100]}"))
@@ -110,10 +125,14 @@ async def run(ctx: Context, request: jsonrpc.Request) -> None:
 
 async def notify(ctx: Context, notification: jsonrpc.Notification) -> None:
     """Handle a client notification; unknown ones are accepted and ignored, as JSON-RPC asks."""
+    traced.received(ctx, notification.method, notification.params)
     handler = NOTIFICATIONS.get(notification.method)
-    if handler is None:
-        return
+    failure = None
     try:
-        await handler(ctx, notification.params)
+        if handler is not None:
+            await handler(ctx, notification.params)
     except Exception as exc:
+        failure = "_OTHER"
         logger.warning("notification %s failed: %s", notification.method[:100], describe_exception(exc))
+    finally:
+        traced.answered(ctx, None, failure=failure)

@@ -18,6 +18,7 @@ from typing import Any
 
 from mcp.calls import inputs as mrtr
 from mcp.calls.context import Context
+from mcp.dispatch import traced
 from mcp.dispatch.base import Handler, invoke
 from mcp.errors import HttpError, InvalidParams, ResourceNotFound, UnknownMethod, message_for
 from mcp.handlers import methods as handlers
@@ -80,7 +81,8 @@ async def answer(ctx: Context, request: jsonrpc.Request) -> dict[str, Any]:
         result = await invoke(ctx, request, METHODS[request.method])
     except mrtr.InputRequired:
         assert ctx.inputs is not None
-        result = mrtr.input_required_result(ctx.inputs)
+        result = mrtr.input_required_result(ctx.inputs, ctx.trace.traceparent() if ctx.trace else None)
+        result["inputRequests"] = traced.input_requests(ctx, result["inputRequests"])
     except (HttpError, asyncio.CancelledError):
         raise
     except ResourceNotFound as exc:

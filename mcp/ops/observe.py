@@ -36,6 +36,7 @@ from mcp.errors import answered_errors, tool_errors
 from mcp.ops import logs, stats
 from mcp.redact import describe_exception
 from mcp.store import get_store
+from mcp.telemetry import carrier
 from mcp.traffic import record as traffic
 from mcp.wire import jsonrpc
 
@@ -249,6 +250,7 @@ class Observer:
             name=target_name(method, tool, body),
             outcome=outcome,
             tool_error=failed_tools > 0,
+            trace=carrier.report(info.meta, info.headers, info.trace) if info is not None else None,
         )
         try:
             await traffic.record(get_store(), session_id, entry)

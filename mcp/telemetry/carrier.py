@@ -146,3 +146,16 @@ def inspect(meta: Any, headers: Mapping[str, str]) -> Carried:
     elif meta_keys:
         notes += ("tracestate or baggage without traceparent is ignored",)
     return Carried(where, used, meta_keys, header_keys, notes)
+
+
+def report(meta: Any, headers: Mapping[str, str], operation: Any = None) -> dict[str, Any] | None:
+    """The traffic record's ``trace`` field for one exchange: the verdict on its first
+    message (``meta`` is that message's ``params._meta``) and ``server_trace_id``, the trace
+    the server's span joined (``operation``: its ``ServerOperation``, None when not traced).
+    None when there is nothing to say: no trace context carried, none misplaced, not traced."""
+    verdict = inspect(meta, headers)
+    if verdict is NOTHING and operation is None:
+        return None
+    shown = verdict.as_dict()
+    shown["server_trace_id"] = operation.describe()["trace_id"] if operation is not None else None
+    return shown

@@ -35,8 +35,43 @@ CLIENT_OPERATION_DURATION = "mcp.client.operation.duration"
 DURATION_BUCKETS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300)
 
 TOOL_ERROR = "tool_error"
-# The conventions' fallback when an operation fails without a JSON-RPC error (a stream cut).
+# The conventions' fallback value (an error without a JSON-RPC code; a method in metrics that
+# this server does not know).
 OTHER_ERROR = "_OTHER"
+
+# Methods named as they are in metrics; any other becomes ``_OTHER`` there (a client must not
+# grow a histogram's series without bound). Spans keep the method as received.
+KNOWN_METHODS = frozenset(
+    {
+        "initialize",
+        "ping",
+        "logging/setLevel",
+        "tools/list",
+        "tools/call",
+        "resources/list",
+        "resources/templates/list",
+        "resources/read",
+        "resources/subscribe",
+        "resources/unsubscribe",
+        "prompts/list",
+        "prompts/get",
+        "completion/complete",
+        "tasks/get",
+        "tasks/result",
+        "tasks/list",
+        "tasks/cancel",
+        "tasks/update",
+        "server/discover",
+        "subscriptions/listen",
+        "notifications/initialized",
+        "notifications/cancelled",
+        "notifications/progress",
+        "notifications/roots/list_changed",
+        "sampling/createMessage",
+        "elicitation/create",
+        "roots/list",
+    }
+)
 
 RESOURCE_METHODS = frozenset(
     {"resources/read", "resources/subscribe", "resources/unsubscribe", "notifications/resources/updated"}
@@ -66,9 +101,13 @@ def span_name(method: str, params: Mapping[str, Any]) -> str:
 
 
 def operation_attributes(
-    method: str, params: Mapping[str, Any], protocol_version: str | None
+    method: str, params: Mapping[str, Any], protocol_version: str | None, *, bounded: bool = False
 ) -> dict[str, Any]:
-    """What the span and the operation-duration histogram share (low cardinality only)."""
+    """What the span and the operation-duration histogram share. ``bounded`` (the metric's
+    copy): a method this server does not know is ``_OTHER``, a target left out unless the
+    caller checked it exists (pass empty ``params`` otherwise)."""
+    if bounded and method not in KNOWN_METHODS:
+        method = OTHER_ERROR
     attributes: dict[str, Any] = {
         METHOD: method,
         NETWORK_TRANSPORT: "tcp",

@@ -166,7 +166,7 @@ class ClientOperation:
 class ServerOperation:
     """One MCP message received: its SERVER span and its duration."""
 
-    __slots__ = ("_ended", "_started", "attributes", "carried", "parent_source", "span")
+    __slots__ = ("_ended", "_started", "attributes", "carried", "parent_source", "session_id", "span")
 
     def __init__(
         self,
@@ -179,13 +179,17 @@ class ServerOperation:
         headers: Mapping[str, str],
         client: tuple[str, int] | None = None,
         round_parent: str | None = None,
+        known_target: bool = True,
         started: float | None = None,
     ) -> None:
         self._started = time.perf_counter() if started is None else started
         self._ended = False
+        self.session_id = session_id
         meta = params.get("_meta")
         self.carried = carrier.inspect(meta, headers)
-        self.attributes = conventions.operation_attributes(method, params, protocol_version)
+        self.attributes = conventions.operation_attributes(
+            method, params if known_target else {}, protocol_version, bounded=True
+        )
         parent, parent_context = _extracted(_meta_carrier(meta))
         self.parent_source = "_meta" if parent is not None else None
         links = []
@@ -194,9 +198,12 @@ class ServerOperation:
             parent, parent_context, self.parent_source = http_parent, http_context, "http"
         elif http_context is not None and parent_context is not None and http_context != parent_context:
             links.append(Link(http_context, {"mcp.link": "http"}))
-        if parent is None and round_parent:
-            parent, parent_context = _extracted({"traceparent": round_parent})
-            self.parent_source = "round" if parent is not None else None
+        round_context = _extracted({"traceparent": round_parent})[1] if round_parent else None
+        if parent is None and round_context is not None:
+            parent, parent_context = _extracted({"traceparent": round_parent})[0], round_context
+            self.parent_source = "round"
+        elif round_context is not None and round_context != parent_context:
+            links.append(Link(round_context, {"mcp.link": "round"}))
         self.span = installed().tracer.start_span(
             conventions.span_name(method, params),
             context=parent,
@@ -211,6 +218,13 @@ class ServerOperation:
             ),
             links=links,
         )
+
+    def in_session(self, session_id: str, protocol_version: str) -> None:
+        """The session this message created (initialize): named on the span and its figure."""
+        self.session_id = session_id
+        self.span.set_attribute(conventions.SESSION_ID, session_id)
+        self.span.set_attribute(conventions.PROTOCOL_VERSION, protocol_version)
+        self.attributes[conventions.PROTOCOL_VERSION] = protocol_version
 
     @property
     def span_context(self) -> SpanContext:
@@ -233,11 +247,14 @@ class ServerOperation:
         shown["parent_source"] = self.parent_source
         return shown
 
-    def asking(self, method: str, params: dict[str, Any] | None) -> ClientOperation:
+    def asking(self, method: str, params: dict[str, Any] | None, request_id: Any = None) -> ClientOperation:
         """A CLIENT span for ``method`` sent to the client, and ``params`` carrying its context."""
-        attributes = conventions.operation_attributes(
-            method, params or {}, self.attributes.get(conventions.PROTOCOL_VERSION)
-        )
+        version = self.attributes.get(conventions.PROTOCOL_VERSION)
+        attributes = conventions.operation_attributes(method, params or {}, version)
+        if self.session_id:
+            attributes[conventions.SESSION_ID] = self.session_id
+        if request_id is not None:
+            attributes[conventions.REQUEST_ID] = str(request_id)
         context = trace.set_span_in_context(self.span)
         span = installed().tracer.start_span(
             method, context=context, kind=SpanKind.CLIENT, attributes=attributes

@@ -13,6 +13,7 @@ from mcp.bus import OUTBOX
 from mcp.errors import ToolError
 from mcp.redact import describe_exception
 from mcp.sessions import handles
+from mcp.telemetry import carrier
 from mcp.tools import jwtinfo
 from mcp.tools.debuginfo import (
     clean,
@@ -28,9 +29,10 @@ from mcp.tools.debuginfo import (
     rss_bytes,
     shown_header,
     system_lines,
+    trace_lines,
 )
 from mcp.tools.jwtinfo import DecodedToken, TokenProblem
-from mcp.tools.registry import Toolset
+from mcp.tools.registry import ToolResult, Toolset, text
 from mcp.wire import headers as mcp_headers
 from mcp.wire.uri import origin_allowed
 
@@ -146,6 +148,14 @@ def header_verdicts(ctx: Context, name: str, args: dict[str, Any]) -> list[str]:
     return ["MCP HEADER VERDICTS:", "-" * 30, *(f"  {clean(v.line(), 600)}" for v in found), ""]
 
 
+def trace_context(ctx: Context) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the verdict on this call's trace context, the server's span for it) for printHeader
+    and traceInfo: the call's own ``params._meta`` (else the exchange's first message's)."""
+    meta = ctx.meta or ctx.request.meta
+    client = carrier.inspect(meta, ctx.request.headers).as_dict()
+    return client, ctx.trace.describe() if ctx.trace is not None else {"tracing": "off"}
+
+
 # The seed's description, kept; the verdict section is documented in the README.
 @TOOLSET.tool("printHeader", "Print all HTTP headers from the current request")
 async def print_header(ctx: Context, args: dict[str, Any]) -> str:
@@ -153,6 +163,7 @@ async def print_header(ctx: Context, args: dict[str, Any]) -> str:
         *heading("HTTP Headers:", 50),
         *header_sections(ctx.request.headers),
         *header_verdicts(ctx, "printHeader", args),
+        *trace_lines(*trace_context(ctx)),
     ]
     if ctx.session is not None:
         lines += [
@@ -162,6 +173,20 @@ async def print_header(ctx: Context, args: dict[str, Any]) -> str:
             f"Session Initialized: {'Yes' if ctx.session.initialized else 'No'}",
         ]
     return "\n".join(lines).rstrip("\n")
+
+
+@TOOLSET.tool(
+    "traceInfo",
+    "The trace context this call carried (params._meta or HTTP headers, well formed or why not) "
+    "and the server's span for it (trace id, span id, where its parent came from)",
+    title="Trace context",
+    annotations={"readOnlyHint": True, "openWorldHint": False},
+)
+async def trace_info(ctx: Context, args: dict[str, Any]) -> ToolResult:
+    client, server = trace_context(ctx)
+    return ToolResult(
+        [text("\n".join(trace_lines(client, server)).rstrip())], {"client": client, "server": server}
+    )
 
 
 @TOOLSET.tool(

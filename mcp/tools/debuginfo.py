@@ -14,6 +14,7 @@ import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import django
 from django.conf import settings
@@ -78,6 +79,42 @@ def header_sections(headers: Mapping[str, str]) -> list[str]:
         if entries:
             lines += [title, "-" * 30, *entries, ""]
     return lines
+
+
+# --- Trace context -----------------------------------------------------------------------------
+
+CARRIED = {
+    "_meta": "in params._meta",
+    "both": "in params._meta and in HTTP headers",
+    "http": "only in HTTP headers",
+    "none": "none",
+}
+CORRECT = "params._meta.traceparent: 00-<32 hex trace id>-<16 hex parent id>-<2 hex flags> (W3C)"
+
+
+def trace_lines(client: Mapping[str, Any], server: Mapping[str, Any]) -> list[str]:
+    """printHeader's and traceInfo's section: ``client`` is ``Carried.as_dict()``, ``server``
+    the span's ``describe()`` (or ``{"tracing": "off"}``). Every value is length-capped."""
+    keys = ", ".join([*client["meta_keys"], *client["header_keys"]])
+    carried = CARRIED[client["carried"]] + (f" ({keys})" if keys else "")
+    lines = ["TRACE CONTEXT:", "-" * 30, f"  Carried: {carried}"]
+    if client["well_formed"] is True:
+        sampled = "sampled" if client["sampled"] else "not sampled"
+        lines.append(
+            f"  ✅ traceparent from {client['source']}: trace {client['client_trace_id']}, "
+            f"parent {client['client_parent_id']}, {sampled}"
+        )
+    elif client["well_formed"] is False:
+        lines.append(f"  ❌ traceparent from {client['source']}: {client['problem']}")
+        lines.append(f"     value: {clean(str(client['traceparent']), 120)!r}")
+    lines += [f"  ⚠️ {clean(str(note), 200)}" for note in client["notes"]]
+    if server.get("tracing") == "on":
+        parent = server.get("parent_source") or "none (a new trace)"
+        lines.append(f"  Server span: trace {server.get('trace_id')}, span {server.get('span_id')}")
+        lines.append(f"     parent from: {parent}")
+    else:
+        lines.append("  Server tracing: off (no OTEL_EXPORTER_OTLP_ENDPOINT): nothing exported")
+    return [*lines, f"  A correct client sends {CORRECT}", ""]
 
 
 # --- Environment -------------------------------------------------------------------------------

@@ -133,6 +133,7 @@ def har_entry(entry: Mapping[str, Any], *, base_url: str, extra: dict[str, Any])
             "id": entry.get("id"),
             "era": entry.get("era"),
             "marks": list(entry.get("marks") or []),
+            **({"trace": entry["trace"]} if entry.get("trace") else {}),
             **extra,
         },
     }

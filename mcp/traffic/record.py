@@ -10,7 +10,9 @@ compressed JSON) and read back as a JSON object:
 "era": "2025"|"2026"|"legacy", "headers": {name: masked value}, "request": excerpt,
 "response": excerpt, "response_headers": {name: masked value}, "marks": [fault kinds],
 "name": the tool, resource URI or prompt the request named, or null, "outcome": "ok"|"4xx"|
-"5xx"|"jsonrpc_error" (``mcp.figures``), "tool_error": a tool result with isError}``
+"5xx"|"jsonrpc_error" (``mcp.figures``), "tool_error": a tool result with isError,
+"trace": the verdict on the request's trace context (``mcp.telemetry.carrier.report``), only
+when it carried some or the server traced it}``
 
 Guarantees:
 - Recording is write-behind: ``record`` queues the entry and returns. The entries of one
@@ -136,9 +138,11 @@ def make_entry(
     name: str | None = None,
     outcome: str = "ok",
     tool_error: bool = False,
+    trace: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """One entry in the documented shape, bounded and masked."""
-    return {
+    """One entry in the documented shape, bounded and masked; ``trace`` (the verdict on the
+    request's trace context, ``mcp.telemetry.carrier.report``) only when there is one."""
+    entry = {
         "t": round(t, 6),
         "ms": round(ms, 3),
         "http": http,
@@ -156,6 +160,9 @@ def make_entry(
         "outcome": outcome,
         "tool_error": bool(tool_error),
     }
+    if trace:
+        entry["trace"] = dict(trace)
+    return entry
 
 
 class _Queue:

@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import time
 from collections.abc import AsyncIterator
 
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 
+from mcp import telemetry
 from mcp.bus import OUTBOX, Bus, get_bus
 from mcp.calls.context import Context
 from mcp.calls.streams import OutboxStream
 from mcp.dispatch import sessions as dispatch
+from mcp.dispatch import traced
 from mcp.errors import BadRequest, MethodNotAllowed, NotAcceptable, UnsupportedMediaType, message_for
 from mcp.handlers import methods as handlers
 from mcp.policy import seam
@@ -51,15 +54,20 @@ async def sse_endpoint(request: HttpRequest) -> HttpResponseBase:
     await handlers.initialize(ctx, {"protocolVersion": LEGACY_VERSION})
     session = ctx.require_session()
     token = await bus.claim(session.id, OUTBOX)
-    return sse_response(seam.stream(legacy_events(store, bus, session.id, token), info, LEGACY_STREAM))
+    events = legacy_events(store, bus, session.id, token, session.created)
+    return sse_response(seam.stream(events, info, LEGACY_STREAM))
 
 
-async def legacy_events(store: SessionStore, bus: Bus, session_id: str, token: int) -> AsyncIterator[bytes]:
+async def legacy_events(
+    store: SessionStore, bus: Bus, session_id: str, token: int, created: float
+) -> AsyncIterator[bytes]:
     try:
         yield sse.event(f"/messages?sessionId={session_id}".encode(), name="endpoint")
         async for chunk in outbox_events(store, bus, session_id, 0, token):
             yield chunk
     finally:
+        if telemetry.ON:
+            telemetry.session_ended(time.time() - created, LEGACY_VERSION)
         # The stream is the session: end it, in a task of its own (we may be cancelled).
         asyncio.get_running_loop().create_task(
             sessions.end(session_id, store, bus), context=contextvars.Context()
@@ -90,10 +98,12 @@ async def messages_endpoint(request: HttpRequest) -> HttpResponseBase:
     elif isinstance(message, jsonrpc.Response):
         await bus.deliver_reply(session.id, message.id, payload)
     elif message.method == "initialize":
+        traced.received(ctx, message.method, message.params, message.id)
         try:
             response = jsonrpc.result(message.id, await handlers.reinitialize(ctx, message.params))
         except Exception as exc:
             response = message_for(message.id, exc)
+        traced.answered(ctx, response)
         await stream.finish(response)
     else:
         seam.clear(ctx, message, LEGACY)

@@ -17,11 +17,12 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 
-from mcp import figures
+from mcp import figures, telemetry
 from mcp.bus import OUTBOX, Bus, get_bus, parse_event_id
 from mcp.calls.context import Context
 from mcp.calls.streams import JsonAnswer, RequestStream
 from mcp.dispatch import sessions as dispatch
+from mcp.dispatch import traced
 from mcp.errors import (
     BadRequest,
     HttpError,
@@ -139,19 +140,30 @@ async def initialize(
     figures.child(figures.MESSAGES, "request").inc()
     profile = faults.header_profile(info)
     ctx = Context(request=info, session=None, store=store, bus=bus, request_id=message.id)
+    traced.received(ctx, message.method, message.params, message.id)
     try:
         result = await handlers.initialize(ctx, message.params)
-    except (HttpError, StoreUnavailable):
+    except HttpError as exc:
+        traced.answered(ctx, message_for(message.id, exc))
+        raise
+    except StoreUnavailable:
+        traced.answered(ctx, None, failure="unavailable")
         raise
     except Exception as exc:
-        return json_response(message_for(message.id, exc))
+        refused = message_for(message.id, exc)
+        traced.answered(ctx, refused)
+        return json_response(refused)
     session = ctx.require_session()
+    if ctx.trace is not None:
+        ctx.trace.in_session(session.id, session.protocol_version)
     if profile is not None:
         await fault_state.set_profile(store, session, profile)
     headers = {"Mcp-Session-Id": session.id}
+    answer = jsonrpc.result(message.id, result)
+    traced.answered(ctx, answer)
     if not accepts_json:
-        return sse_response(one_shot([jsonrpc.result(message.id, result)]), headers)
-    return json_response(jsonrpc.result(message.id, result), headers=headers)
+        return sse_response(one_shot([answer]), headers)
+    return json_response(answer, headers=headers)
 
 
 async def batch(
@@ -183,6 +195,9 @@ async def batch(
         elif isinstance(message, jsonrpc.Request):
             if message.method == "initialize":
                 response = message_for(message.id, InvalidRequest("initialize must not be part of a batch"))
+                refused = Context(request=info, session=session, store=store, bus=bus)
+                traced.received(refused, message.method, message.params, message.id)
+                traced.answered(refused, response)
             else:
                 ctx = Context(request=info, session=session, store=store, bus=bus, request_id=message.id)
                 seam.clear(ctx, message, BATCH)
@@ -243,10 +258,15 @@ async def delete(request: HttpRequest) -> HttpResponseBase:
         modern_version=settings.MODERN_PROTOCOL_VERSION,
         refused_by=faults.EXPIRED,
     )
-    outcome = await sessions.end_if(session_id, claim, get_store(), get_bus())
+    store = get_store()
+    # Traced: the session's age for mcp.server.session.duration (a read only telemetry pays).
+    ending = await store.get(session_id, touch=False) if telemetry.ON else None
+    outcome = await sessions.end_if(session_id, claim, store, get_bus())
     if outcome == REFUSED:
         info.marks.append("expire")
     if outcome != DELETED:
         raise SessionNotFound(headers={"Mcp-Session-Id": session_id})
     figures.SESSIONS_DELETED.inc()
+    if ending is not None:
+        telemetry.session_ended(ending.age(), ending.protocol_version)
     return empty_response(204)

@@ -25,11 +25,12 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 
-from mcp import figures
+from mcp import figures, telemetry
 from mcp.bus import get_bus
+from mcp.calls import inputs
 from mcp.calls.context import Context
 from mcp.calls.streams import JsonAnswer
-from mcp.dispatch import stateless
+from mcp.dispatch import stateless, traced
 from mcp.errors import BadRequest, HeaderMismatch, HttpError, McpError, MethodNotAllowed, message_for
 from mcp.faults import inject as faults
 from mcp.handlers.methods import server_capabilities
@@ -45,7 +46,7 @@ from mcp.transport.responses import empty_response, json_response, sse_response
 from mcp.wire import jsonrpc, sse
 from mcp.wire import meta as modern
 from mcp.wire import routing_headers as request_headers
-from mcp.wire.protocol import PROTOCOL_HEADER
+from mcp.wire.protocol import MODERN_META_KEYS, MODERN_VERSIONS, PROTOCOL_HEADER
 from mcp.wire.request import RequestInfo
 
 STATELESS = register("stateless", "POST /mcp, a 2026-07-28 request (no session; _meta on every request)")
@@ -58,27 +59,49 @@ async def post(
     if not isinstance(payload, dict):
         raise BadRequest("Bad Request: 2026-07-28 requests are single JSON-RPC messages (no batches)")
     message = classify(payload)
-    if isinstance(message, jsonrpc.Notification):
-        figures.child(figures.MESSAGES, "notification").inc()
-        return empty_response(202)
     if isinstance(message, jsonrpc.Response):
         raise BadRequest("Bad Request: a 2026-07-28 server sends no requests, so it takes no responses")
+    ctx = Context(request=info, session=None, store=get_store(), bus=get_bus())
+    version = declared_version(message.params)
+    if isinstance(message, jsonrpc.Notification):
+        figures.child(figures.MESSAGES, "notification").inc()
+        traced.received(ctx, message.method, message.params, protocol_version=version)
+        traced.answered(ctx, None)
+        return empty_response(202)
     figures.child(figures.MESSAGES, "request").inc()
-    ctx = Context(request=info, session=None, store=get_store(), bus=get_bus(), request_id=message.id)
+    ctx.request_id = message.id
+    round_parent = inputs.peek_trace(message.params.get("requestState")) if telemetry.ON else None
+    traced.received(
+        ctx, message.method, message.params, message.id, protocol_version=version, round_parent=round_parent
+    )
     try:
         seam.step_up(info, message)
         ctx.modern = admit(request, message)
         meta = message.params.get("_meta")
         ctx.meta = meta if isinstance(meta, dict) else {}
         if message.method == stateless.LISTEN:
-            return listen_response(message, info)
+            # Its span ends as the stream opens: the stream itself is not an operation's latency.
+            listening = listen_response(message, info)
+            traced.answered(ctx, None)
+            return listening
         await stateless.prepare(ctx, message)
         ctx.faults = await faults.before_stateless(info, message)
         seam.clear(ctx, message, STATELESS)
     except McpError as exc:
         exc.request_id = message.id
+        traced.answered(ctx, message_for(message.id, exc))
+        raise
+    except BaseException:
+        traced.answered(ctx, None, failure="_OTHER")
         raise
     return await run(ctx, message, accepts_json, accepts_sse)
+
+
+def declared_version(params: dict[str, Any]) -> str | None:
+    """The 2026-07-28 version a message's ``_meta`` declares, when it is one this era knows."""
+    meta = params.get("_meta")
+    version = meta.get(MODERN_META_KEYS[0]) if isinstance(meta, dict) else None
+    return version if version in MODERN_VERSIONS else None
 
 
 def admit(request: HttpRequest, message: jsonrpc.Request) -> modern.RequestMeta:
@@ -124,13 +147,20 @@ async def answer(ctx: Context, message: jsonrpc.Request, stream: LiveStream) -> 
     try:
         response = await stateless.answer(ctx, message)
     except asyncio.CancelledError:
+        traced.answered(ctx, None, failure="cancelled")
         await stream.finish(None)
         raise
     except HttpError as exc:
         exc.request_id = message.id
+        refused = message_for(message.id, exc)
+        traced.answered(ctx, refused)
         if not stream.refuse(exc):
-            await stream.finish(message_for(message.id, exc))
+            await stream.finish(refused)
         return
+    except BaseException:
+        traced.answered(ctx, None, failure="_OTHER")
+        raise
+    traced.answered(ctx, response)
     await stream.finish(response)
 
 

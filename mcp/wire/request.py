@@ -25,6 +25,10 @@ class RequestInfo:
     auth: dict[str, Any] | None = None
     # What was done to this exchange on purpose (injected faults), for its traffic record.
     marks: list[str] = field(default_factory=list)
+    # The first message's params._meta ({} without one) and its telemetry span, when traced
+    # (``mcp.dispatch.traced``), for the exchange's traffic record.
+    meta: Any = None
+    trace: Any = None
 
     def header(self, name: str, default: str = "") -> str:
         return self.headers.get(name.lower(), default)

@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
-
 from mcp import telemetry
-from tests.support.otlp_receiver import OtlpReceiver
 
 CLIENT_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 CLIENT_SPAN = "00f067aa0ba902b7"
 TRACEPARENT = f"00-{CLIENT_TRACE}-{CLIENT_SPAN}-01"
 HTTP_TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
-
-
-@pytest.fixture
-def receiver(monkeypatch):
-    with OtlpReceiver() as running:
-        monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", running.endpoint)
-        assert telemetry.configure()
-        yield running
-        telemetry.shutdown()
-    assert not running.rejected
 
 
 def received(method="tools/call", params=None, **kwargs):

@@ -53,10 +53,15 @@ async def main(url: str, mode: str) -> None:
                 break
 
 
-if __name__ == "__main__":
+def run(scenario: Any) -> None:
+    """``scenario(URL, MODE)`` from the command line; a failure is reported, exit status 1."""
     try:
-        asyncio.run(main(sys.argv[1], sys.argv[2]))
+        asyncio.run(scenario(sys.argv[1], sys.argv[2]))
     except Exception as exc:  # the test reads the failure from stdout
         detail = [repr(inner) for inner in getattr(exc, "exceptions", ())]
         report("failed", error=f"{type(exc).__name__}: {exc}", detail=detail)
         sys.exit(1)
+
+
+if __name__ == "__main__":
+    run(main)
