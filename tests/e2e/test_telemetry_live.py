@@ -161,6 +161,53 @@ async def test_a_sampling_round_trip_is_a_child_client_span_injected_in_meta(cli
     assert sent == f"00-{CLIENT_TRACE}-{child.span_id}-01"
 
 
+async def test_legacy_messages_are_spans_with_the_session(traced_server, receiver):
+    async with (
+        httpx.AsyncClient(base_url=traced_server.url, timeout=HTTP_TIMEOUT) as http,
+        open_stream(http, "GET", "/sse", headers={"Accept": "text/event-stream"}) as (response, stream),
+    ):
+        assert response.status_code == 200
+        endpoint = await stream.next(5)
+        while endpoint.event != "endpoint":
+            endpoint = await stream.next(5)
+        url = endpoint.data
+        session_id = url.split("sessionId=")[1]
+        init = {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2024-11-05",
+                "capabilities": {},
+                "clientInfo": {"name": "old", "version": "1"},
+            },
+        }
+        call = {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "tools/call",
+            "params": {
+                "name": "echo",
+                "arguments": {"message": "legacy"},
+                "_meta": {"traceparent": TRACEPARENT},
+            },
+        }
+        for message in (init, call):
+            posted = await http.post(url, json=message)
+            assert posted.status_code == 202
+            answer = await stream.next_message(5)
+            assert answer["id"] == message["id"]
+    initialize = receiver.wait_for_span("initialize", mcp__session__id=session_id)
+    assert initialize.attributes["mcp.protocol.version"] == "2024-11-05"
+    echo = receiver.wait_for_span("tools/call echo", mcp__session__id=session_id)
+    assert (echo.trace_id, echo.parent_span_id) == (CLIENT_TRACE, CLIENT_SPAN)
+    assert echo.attributes["mcp.protocol.version"] == "2024-11-05"
+    # Closing the stream ends the legacy session: its duration is recorded.
+    receiver.wait_for_points(
+        "mcp.server.session.duration", lambda p: p.attributes.get("mcp.protocol.version") == "2024-11-05"
+    )
+
+
 async def test_the_operation_duration_histogram_arrives(client, receiver):
     await client.initialize()
     await client.tool_text("echo", {"message": "measured"})
