@@ -144,7 +144,8 @@ async def initialize(
     try:
         result = await handlers.initialize(ctx, message.params)
     except HttpError as exc:
-        traced.answered(ctx, message_for(message.id, exc))
+        if ctx.trace is not None:
+            traced.answered(ctx, message_for(message.id, exc))
         raise
     except StoreUnavailable:
         traced.answered(ctx, None, failure="unavailable")

@@ -89,7 +89,8 @@ async def post(
         seam.clear(ctx, message, STATELESS)
     except McpError as exc:
         exc.request_id = message.id
-        traced.answered(ctx, message_for(message.id, exc))
+        if ctx.trace is not None:
+            traced.answered(ctx, message_for(message.id, exc))
         raise
     except BaseException:
         traced.answered(ctx, None, failure="_OTHER")
