@@ -153,7 +153,8 @@ def report(meta: Any, headers: Mapping[str, str], operation: Any = None) -> dict
     message (``meta`` is that message's ``params._meta``) and ``server_trace_id``, the trace
     the server's span joined (``operation``: its ``ServerOperation``, None when not traced).
     None when there is nothing to say: no trace context carried, none misplaced, not traced."""
-    verdict = inspect(meta, headers)
+    # A traced exchange's span has read its first message already.
+    verdict = operation.carried if operation is not None else inspect(meta, headers)
     if verdict is NOTHING and operation is None:
         return None
     shown = verdict.as_dict()
