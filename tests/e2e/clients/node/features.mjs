@@ -5,6 +5,7 @@
 // Every HTTP exchange goes through a recording fetch: the JSON-RPC messages the client sent
 // and received, as raw JSON off the wire, are reported under "wire" (with each request's
 // method, Last-Event-ID and answer) so that the test can validate them against the schema.
+import { writeSync } from "node:fs";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
@@ -347,5 +348,7 @@ await Promise.race([Promise.allSettled([...pending]), new Promise((resolve) => s
 clearTimeout(watchdog);
 outcome.events = events;
 outcome.wire = wire;
-console.log(JSON.stringify(outcome));
+// Written synchronously: console.log to a pipe is asynchronous, and process.exit would cut an
+// answer past the pipe's 64 KiB buffer short.
+writeSync(1, JSON.stringify(outcome) + "\n");
 process.exit(outcome.ok ? 0 : 1);

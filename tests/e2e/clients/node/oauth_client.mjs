@@ -5,6 +5,7 @@
 // redirectToAuthorization follows the authorization URL over HTTP (automatic consent answers with a
 // redirect to our callback, read from the Location header), checks the state as a callback page
 // must, and hands the code to transport.finishAuth. Prints one JSON line of what the client saw.
+import { writeSync } from "node:fs";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { UnauthorizedError } from "@modelcontextprotocol/sdk/client/auth.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
@@ -17,7 +18,7 @@ const scenario = JSON.parse(process.argv[2] ?? "{}");
 const outcome = { sdk: "typescript", results: [], error: null, issued: [], authorizations: [] };
 const watchdog = setTimeout(() => {
   outcome.error = [{ type: "Timeout", message: `no result within ${TIMEOUT_MS} ms` }];
-  console.log(JSON.stringify(outcome));
+  writeSync(1, JSON.stringify(outcome) + "\n");
   process.exit(3);
 }, TIMEOUT_MS);
 
@@ -143,5 +144,7 @@ try {
 }
 outcome.clientId = provider.clientInformation()?.client_id ?? null;
 clearTimeout(watchdog);
-console.log(JSON.stringify(outcome));
+// Written synchronously: console.log to a pipe is asynchronous, and process.exit would cut an
+// answer past the pipe's 64 KiB buffer short.
+writeSync(1, JSON.stringify(outcome) + "\n");
 process.exit(0);
