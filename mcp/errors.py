@@ -254,28 +254,27 @@ def internal_error(exc: BaseException, where: str = "request", *, status: int = 
     return error
 
 
-# How many JSON-RPC errors the current exchange was answered with: a one-item list the access
-# observer (mcp.ops.observe) sets per exchange, shared by the tasks started for it, read by the
-# figures (an error inside a 200 answer is an error too).
-answered_errors: ContextVar[list[int] | None] = ContextVar("answered_errors", default=None)
-# Likewise the tool results with ``isError`` the exchange carried (a failed call, not an error of
-# the protocol: its outcome stays ok), for its traffic row.
-tool_errors: ContextVar[list[int] | None] = ContextVar("tool_errors", default=None)
+# What the current exchange was answered with: [JSON-RPC errors, tool results with ``isError``],
+# a list the access observer (mcp.ops.observe) sets per exchange, shared by the tasks started for
+# it. The figures read the first (an error inside a 200 answer is an error too); the second is a
+# failed call, not an error of the protocol (its outcome stays ok), shown in its traffic row.
+exchange_errors: ContextVar[list[int] | None] = ContextVar("exchange_errors", default=None)
+RPC_ERRORS, TOOL_ERRORS = 0, 1
 
 
 def note_tool_error() -> None:
-    counter = tool_errors.get()
+    counter = exchange_errors.get()
     if counter is not None:
-        counter[0] += 1
+        counter[TOOL_ERRORS] += 1
 
 
 def message_for(request_id: jsonrpc.RequestId | None, exc: BaseException) -> dict[str, Any]:
     """The JSON-RPC error object for any exception (unexpected ones logged, never shown);
-    counted for the current exchange (``answered_errors``)."""
+    counted for the current exchange (``exchange_errors``)."""
     error = exc if isinstance(exc, McpError) else internal_error(exc)
-    counter = answered_errors.get()
+    counter = exchange_errors.get()
     if counter is not None:
-        counter[0] += 1
+        counter[RPC_ERRORS] += 1
     return jsonrpc.error(request_id, error.code, error.message, error.data)
 
 

@@ -31,7 +31,7 @@ def check_step_up(info: RequestInfo, tool: str) -> None:
     server) does. The challenge asks for the scopes the token has plus the step-up scope, so
     a client that re-authorizes with it keeps what it had (MCP 2025-11-25, scope challenges).
     """
-    if settings.MCP_AUTH != "embedded" or info.auth is None:
+    if info.auth is None or settings.MCP_AUTH != "embedded":
         return
     claimed = info.auth.get("mcp_step_up_tools")
     tools = set(settings.MCP_OAUTH_STEP_UP_TOOLS)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable
 from typing import Any
 
 from mcp.calls import running
@@ -59,9 +60,14 @@ NOTIFICATIONS: dict[str, NotificationHandler] = {
 }
 
 
-async def respond(ctx: Context, request: jsonrpc.Request) -> dict[str, Any]:
+def respond(ctx: Context, request: jsonrpc.Request) -> Awaitable[dict[str, Any]]:
     """Run ``request`` and return its response message (traced: ``mcp.dispatch.traced``)."""
     traced.received(ctx, request.method, request.params, request.id)
+    # Untraced (telemetry off, the usual case): no span to end, so no wrapping coroutine.
+    return _respond(ctx, request) if ctx.trace is None else _traced(ctx, request)
+
+
+async def _traced(ctx: Context, request: jsonrpc.Request) -> dict[str, Any]:
     try:
         response = await _respond(ctx, request)
     except asyncio.CancelledError:

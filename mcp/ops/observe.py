@@ -32,7 +32,7 @@ from mcp import figures
 from mcp import scope as scope_keys
 from mcp.dispatch import sessions as sessions_table
 from mcp.dispatch import stateless as stateless_table
-from mcp.errors import answered_errors, tool_errors
+from mcp.errors import RPC_ERRORS, TOOL_ERRORS, exchange_errors
 from mcp.ops import logs, stats
 from mcp.redact import describe_exception
 from mcp.store import get_store
@@ -166,18 +166,17 @@ class Observer:
                     exchange.response += chunk[: keep - len(exchange.response)]
             await send(message)
 
-        errors, failed_tools = [0], [0]
-        counting = (answered_errors.set(errors), tool_errors.set(failed_tools)) if exchange.mcp else None
+        errors = [0, 0]
+        counting = exchange_errors.set(errors) if exchange.mcp else None
         try:
             await self.app(scope, receive, observed_send)
         finally:
             if counting is not None:
-                answered_errors.reset(counting[0])
-                tool_errors.reset(counting[1])
+                exchange_errors.reset(counting)
             if exchange.streaming:
                 stats.local["open_streams"] -= 1
             try:
-                await self.finish(scope, exchange, request_id, errors[0], failed_tools[0])
+                await self.finish(scope, exchange, request_id, errors[RPC_ERRORS], errors[TOOL_ERRORS])
             except Exception as exc:
                 logger.warning("request %s not accounted: %s", request_id, describe_exception(exc))
 
@@ -185,11 +184,15 @@ class Observer:
         self, scope: dict[str, Any], exchange: Exchange, request_id: str, rpc_errors: int, failed_tools: int
     ) -> None:
         ms = (time.perf_counter() - exchange.started) * 1000
-        request_headers = scope.get("headers", ())
-        raw_session = find_header(request_headers, SESSION_HEADER) or find_header(
-            exchange.response_headers, SESSION_HEADER
-        )
-        session_id = raw_session.decode("latin-1") if raw_session else None
+        info = scope.get(scope_keys.INFO)
+        # The request's headers as the MCP view parsed them (lower-case names), when it ran.
+        parsed = info.headers if info is not None else None
+        session_id = parsed.get("mcp-session-id") if parsed is not None else None
+        if not session_id:
+            raw_session = find_header(scope.get("headers", ()), SESSION_HEADER) or find_header(
+                exchange.response_headers, SESSION_HEADER
+            )
+            session_id = raw_session.decode("latin-1") if raw_session else None
         path = scope["path"]
         if not session_id and path == "/messages":
             query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
@@ -222,7 +225,6 @@ class Observer:
                 era=era,
             )
         )
-        info = scope.get(scope_keys.INFO)
         marks = getattr(info, "marks", None) or ()
         # A 404 names no live session, unless a fault expired it (its record stays, marked);
         # a DELETE that succeeded ended it: recording would write to a session that is gone.
@@ -242,7 +244,7 @@ class Observer:
             method=method,
             request_id=rpc_id,
             era=era,
-            headers=decoded(request_headers),
+            headers=parsed if parsed is not None else decoded(scope.get("headers", ())),
             request=body[:PARSE_LIMIT],
             response=exchange.response,
             response_headers=decoded(exchange.response_headers),

@@ -304,13 +304,13 @@ class Recorder:
     each figure to this process's backend."""
 
     def exchange(self, exchange: figures.Exchange) -> None:
-        get_stats().exchange(exchange)
+        (_backend or get_stats()).exchange(exchange)
 
     def tool_call(self, tool: str, outcome: str) -> None:
-        get_stats().tool_call(tool, outcome)
+        (_backend or get_stats()).tool_call(tool, outcome)
 
     def created(self, kind: str) -> None:
-        get_stats().created(kind)
+        (_backend or get_stats()).created(kind)
 
 
 RECORDER = Recorder()

@@ -43,13 +43,6 @@ class Budget:
         self.left -= len(body)
         return body
 
-    def check(self, body: bytes, request_id: jsonrpc.RequestId | None) -> bytes:
-        """``body`` (one encoded answer) if it fits, else its error answer."""
-        if len(body) <= self.left:
-            self.left -= len(body)
-            return body
-        return jsonrpc.encode(too_large(request_id, len(body), self.limit))
-
 
 def encode_answer(message: dict[str, Any]) -> bytes:
     """A message for a stream, encoded: an answer (a response with an id) over the limit is

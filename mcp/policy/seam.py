@@ -19,7 +19,7 @@ not pass ``clear``, so a path that skips the seam fails loudly instead of runnin
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Iterable
 from typing import Any
 
 from django.conf import settings
@@ -43,17 +43,22 @@ def rate_key(info: RequestInfo) -> str:
 async def admit(info: RequestInfo) -> None:
     """Who is asking, within their rate limit (one message)."""
     await auth.authenticate(info)
-    await limits.check_rate(rate_key(info))
+    if settings.MCP_RATE_LIMIT:
+        await limits.check_rate(rate_key(info))
 
 
 def step_up(info: RequestInfo, message: jsonrpc.Request) -> None:
+    """403 when ``message`` calls a tool that needs the step-up scope; a message that passed is
+    marked on ``info``, so that ``clear`` does not decide it twice."""
     if message.method == "tools/call":
         authz.check_step_up(info, str(message.params.get("name", "")))
+    info.stepped_up = message
 
 
 def clear(ctx: Context, message: jsonrpc.Request, path: Path) -> None:
     """``message`` may run in ``ctx`` (403 otherwise); the method tables check this mark."""
-    step_up(ctx.request, message)
+    if ctx.request.stepped_up is not message:
+        step_up(ctx.request, message)
     ctx.cleared = message
 
 
@@ -66,9 +71,9 @@ async def clear_all(info: RequestInfo, messages: Iterable[Any], path: Path, coun
         await limits.check_rate(rate_key(info), count - 1)
 
 
-async def session(session_id: str, info: RequestInfo, store: SessionStore, *, echo_id: bool) -> Session:
+def session(session_id: str, info: RequestInfo, store: SessionStore, *, echo_id: bool) -> Awaitable[Session]:
     """The caller's session ``session_id`` (404 if unknown, expired or another principal's)."""
-    return await sessions.owned(session_id, info.principal, store, echo_id=echo_id)
+    return sessions.owned(session_id, info.principal, store, echo_id=echo_id)
 
 
 def stream(events: AsyncIterator[bytes], info: RequestInfo, path: Path) -> AsyncIterator[bytes]:

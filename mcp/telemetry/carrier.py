@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 KEYS = ("traceparent", "tracestate", "baggage")
+KEY_SET = frozenset(KEYS)
+NONE_FOUND: frozenset[str] = frozenset()
 MAX_SHOWN = 256
 
 _TRACEPARENT = re.compile(r"^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$")
@@ -127,11 +129,14 @@ def inspect(meta: Any, headers: Mapping[str, str]) -> Carried:
     """The verdict on one message: its ``params._meta`` (any value) and its HTTP request's
     headers (lower-case names, as ``RequestInfo.headers`` holds them)."""
     meta = meta if isinstance(meta, Mapping) else {}
-    meta_keys = tuple(key for key in KEYS if key in meta)
-    header_keys = tuple(key for key in KEYS if key in headers)
+    # Set intersections: most messages carry none of the keys, and this runs for every one.
+    in_meta = meta.keys() & KEY_SET if meta else NONE_FOUND
+    in_headers = headers.keys() & KEY_SET
     notes = _misplaced(meta) if meta else ()
-    if not meta_keys and not header_keys:
+    if not in_meta and not in_headers:
         return Carried("none", None, notes=notes) if notes else NOTHING
+    meta_keys = tuple(key for key in KEYS if key in in_meta)
+    header_keys = tuple(key for key in KEYS if key in in_headers)
     where = "both" if meta_keys and header_keys else "_meta" if meta_keys else "http"
     used = None
     if "traceparent" in meta:

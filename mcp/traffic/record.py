@@ -35,10 +35,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable, Mapping
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 from mcp.redact import describe_exception, redact_text, shown_header
 from mcp.traffic import codec as traffic_codec
@@ -54,13 +56,37 @@ ELLIPSIS = "…"
 MORE_HEADERS = "…"
 
 
+class Bounds(NamedTuple):
+    entries: int  # MCP_TRAFFIC_LOG
+    excerpt_bytes: int  # MCP_TRAFFIC_EXCERPT_BYTES
+    headers: int  # MCP_TRAFFIC_MAX_HEADERS
+    header_bytes: int  # MCP_TRAFFIC_MAX_HEADER_BYTES
+
+
+@cache
+def bounds() -> Bounds:
+    """The record's settings, read once (every exchange needs them; a change is signalled)."""
+    return Bounds(
+        settings.MCP_TRAFFIC_LOG,
+        settings.MCP_TRAFFIC_EXCERPT_BYTES,
+        settings.MCP_TRAFFIC_MAX_HEADERS,
+        settings.MCP_TRAFFIC_MAX_HEADER_BYTES,
+    )
+
+
+@receiver(setting_changed)
+def _forget_bounds(*, setting: str, **_: object) -> None:
+    if setting.startswith("MCP_TRAFFIC_"):
+        bounds.cache_clear()
+
+
 def enabled() -> bool:
-    return settings.MCP_TRAFFIC_LOG > 0
+    return bounds().entries > 0
 
 
 def excerpt(data: bytes | str | None, limit: int | None = None) -> str:
     """At most ``limit`` bytes of UTF-8 (MCP_TRAFFIC_EXCERPT_BYTES), credentials masked."""
-    limit = settings.MCP_TRAFFIC_EXCERPT_BYTES if limit is None else limit
+    limit = bounds().excerpt_bytes if limit is None else limit
     if data is None:
         return ""
     raw = data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass")
@@ -90,22 +116,30 @@ def _masks_by_name(name: str) -> bool:
 
 
 def masked_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:
-    """Lower-case names; values masked as printHeader masks them.
+    """Lower-case names; values masked as printHeader masks them; at most
+    MCP_TRAFFIC_MAX_HEADERS headers of at most MCP_TRAFFIC_MAX_HEADER_BYTES (names and shown
+    values) in all, the rest summarised under ``MORE_HEADERS`` ("N more headers, M bytes",
+    counted as received).
 
     A client sends mostly the same headers on every request: their masked forms are cached
     (short values only; the cache holds nothing the process does not already see). Values
     that change on every request (lengths, ids) skip the cache when they are plain.
     """
-    pairs = headers.items() if isinstance(headers, Mapping) else headers
+    pairs = list(headers.items()) if isinstance(headers, Mapping) else headers
+    if not isinstance(pairs, list):
+        pairs = list(pairs)
+    limit, room = bounds()[2:]
+    head = pairs if len(pairs) <= limit else pairs[:limit]
+    shown = _mask_all(head)
+    # The usual request: within both bounds, checked with one count of the bytes.
+    if head is pairs and sum(map(len, shown)) + sum(map(len, shown.values())) <= room:
+        return shown
+    return _bounded(shown, head, pairs[len(head) :], room)
+
+
+def _mask_all(pairs: list[tuple[str, str]]) -> dict[str, str]:
     shown: dict[str, str] = {}
-    kept = settings.MCP_TRAFFIC_MAX_HEADERS
-    room = settings.MCP_TRAFFIC_MAX_HEADER_BYTES
-    more = more_bytes = 0
     for name, value in pairs:
-        if kept <= 0 or len(name) + len(value) > room:
-            more += 1
-            more_bytes += len(name) + len(value)
-            continue
         name = name.lower()
         if len(value) <= 64 and value.isalnum() and value.isascii() and not _masks_by_name(name):
             shown[name] = value
@@ -113,11 +147,29 @@ def masked_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> di
             shown[name] = _masked(name, value)
         else:
             shown[name] = shown_header(name, value)
-        kept -= 1
-        room -= len(name) + len(shown[name])
-    if more:
-        shown[MORE_HEADERS] = f"{more} more headers, {more_bytes} bytes"
     return shown
+
+
+def _bounded(
+    shown: dict[str, str], head: list[tuple[str, str]], rest: list[tuple[str, str]], room: int
+) -> dict[str, str]:
+    """The headers of ``head`` (masked in ``shown``) that fit in ``room`` bytes, in order; the
+    others and ``rest`` summarised."""
+    kept: dict[str, str] = {}
+    more = len(rest)
+    more_bytes = sum(len(name) + len(value) for name, value in rest)
+    for name, value in head:
+        key = name.lower()
+        size = len(key) + len(shown[key])
+        if size > room:
+            more += 1
+            more_bytes += len(name) + len(value)
+            continue
+        kept[key] = shown[key]
+        room -= size
+    if more:
+        kept[MORE_HEADERS] = f"{more} more headers, {more_bytes} bytes"
+    return kept
 
 
 def make_entry(
@@ -205,7 +257,7 @@ async def record(store: SessionStore, session_id: str, entry: dict[str, Any]) ->
     Queued, not awaited (see the module docstring); nothing happens when recording is off
     or the session is gone.
     """
-    cap = settings.MCP_TRAFFIC_LOG
+    cap = bounds().entries
     if cap > 0:
         _queue.add(store, session_id, entry, cap)
 

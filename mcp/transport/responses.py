@@ -8,21 +8,20 @@ from typing import Any
 from django.http import HttpResponse, StreamingHttpResponse
 
 from mcp.errors import McpError, message_for
-from mcp.policy.budget import Budget
+from mcp.policy.budget import encode_answer
 from mcp.process.draining import until_drained
 from mcp.wire import jsonrpc, sse
 
 JSON = "application/json"
 
 
-def json_response(
-    message: Any, *, status: int = 200, headers: dict[str, str] | None = None, budget: Budget | None = None
-) -> HttpResponse:
-    """``message`` as JSON; with a ``budget``, an answer that does not fit it becomes its error."""
-    body = jsonrpc.encode(message)
-    if budget is not None:
-        body = budget.check(body, message.get("id"))
-    return encoded_json_response(body, status=status, headers=headers)
+def json_response(message: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> HttpResponse:
+    return encoded_json_response(jsonrpc.encode(message), status=status, headers=headers)
+
+
+def answer_response(message: dict[str, Any]) -> HttpResponse:
+    """One JSON-RPC answer as JSON, within the response budget (its error answer when over)."""
+    return encoded_json_response(encode_answer(message))
 
 
 def encoded_json_response(

@@ -11,6 +11,7 @@ failures are raised as ``mcp.errors`` exceptions and answered by the boundary in
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from typing import Any
 
 from django.conf import settings
@@ -45,7 +46,13 @@ from mcp.store import Session, SessionStore, StoreUnavailable, get_store
 from mcp.store.base import DELETED, REFUSED, Claim
 from mcp.transport.events import one_shot, one_shot_encoded, outbox_events, request_events
 from mcp.transport.http import admit, classify, parse_accept
-from mcp.transport.responses import empty_response, encoded_json_response, json_response, sse_response
+from mcp.transport.responses import (
+    answer_response,
+    empty_response,
+    encoded_json_response,
+    json_response,
+    sse_response,
+)
 from mcp.wire import headers as header_rules
 from mcp.wire import jsonrpc
 from mcp.wire.protocol import BATCHES_ONLY_IN, PRIMING_SINCE
@@ -77,9 +84,9 @@ def session_header(request: HttpRequest) -> str:
     return session_id
 
 
-async def find_session(request: HttpRequest, info: RequestInfo, store: SessionStore) -> Session:
+def find_session(request: HttpRequest, info: RequestInfo, store: SessionStore) -> Awaitable[Session]:
     """The caller's session: 400 without the header, 404 if unknown, expired or not theirs."""
-    return await seam.session(session_header(request), info, store, echo_id=True)
+    return seam.session(session_header(request), info, store, echo_id=True)
 
 
 async def post(
@@ -129,7 +136,7 @@ async def post(
     # Shielded: a client that disconnects must not cancel the request (it may resume).
     answer = await asyncio.shield(stream.decided)
     if isinstance(answer, JsonAnswer):
-        return json_response(answer.message, budget=Budget())
+        return answer_response(answer.message)
     events = request_events(bus, session.id, answer.stream, 0, live=True)
     return sse_response(faults.stream(seam.stream(events, info, SINGLE), draw, info.marks, "post"))
 

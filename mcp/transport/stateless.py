@@ -35,14 +35,13 @@ from mcp.errors import BadRequest, HeaderMismatch, HttpError, McpError, MethodNo
 from mcp.faults import inject as faults
 from mcp.handlers.methods import server_capabilities
 from mcp.policy import seam
-from mcp.policy.budget import Budget
 from mcp.policy.paths import register
 from mcp.sessions import listen
 from mcp.store import get_store
 from mcp.tools import get_registry
 from mcp.transport.http import classify
 from mcp.transport.live import LiveStream
-from mcp.transport.responses import empty_response, json_response, sse_response
+from mcp.transport.responses import answer_response, empty_response, sse_response
 from mcp.wire import jsonrpc, sse
 from mcp.wire import meta as modern
 from mcp.wire import routing_headers as request_headers
@@ -139,7 +138,7 @@ async def run(
             task.cancel()
         raise
     if isinstance(decided, JsonAnswer):
-        return json_response(decided.message, budget=Budget())
+        return answer_response(decided.message)
     events = seam.stream(stream.events(task), ctx.request, STATELESS)
     return sse_response(faults.stream(events, ctx.faults, ctx.request.marks, "post"))
 

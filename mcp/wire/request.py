@@ -29,6 +29,8 @@ class RequestInfo:
     # (``mcp.dispatch.traced``), for the exchange's traffic record.
     meta: Any = None
     trace: Any = None
+    # The message the policy seam's step-up check last let through (mcp.policy.seam.step_up).
+    stepped_up: Any = None
 
     def header(self, name: str, default: str = "") -> str:
         return self.headers.get(name.lower(), default)
