@@ -10,14 +10,18 @@ An entry (the JSON object documented in ``mcp.traffic.record``) is stored as one
   ``initialize`` entry keeps ~70 bytes.
   The session id is the key the entry is filed under, so it is not stored again (JSON from
   orjson never holds a raw ``0x00``: control characters are escaped).
+- version 2 (what ``encode`` writes): the byte ``0x02``, then the same kind of frame, compressed
+  with ``DICTIONARY_V2``: version 1's samples in the entry's current shape (with the ``name``,
+  ``outcome`` and ``tool_error`` fields added later), so those fields cost no literals either.
 - the entry's plain JSON (first byte ``{``): what the store held before version 1.
 
 Guarantees:
 - ``decode(encode(entry, sid), sid) == entry`` for every entry in the documented shape.
 - ``decode`` never raises: bytes of an unknown version, or that do not decode, give None
   (a reader skips them), so a record written by a newer or broken writer reads safely.
-- ``DICTIONARY_V1`` never changes: a dictionary change is a new version byte (with its own
-  constant), because entries written by one process are read by others (Redis mode).
+- ``DICTIONARY_V1`` and ``DICTIONARY_V2`` never change: a dictionary change is a new version
+  byte (with its own constant), because entries written by one process are read by others
+  (Redis mode) and by later releases; every version ever written stays readable.
 - Each call costs a few µs: the compressor and decompressor are built once and reused.
 """
 
@@ -29,6 +33,7 @@ import orjson
 import zstandard
 
 V1 = 1
+V2 = 2
 PLACEHOLDER = b"\x00"
 # Shorter ids are kept as they are (a replacement that short could hit other text).
 MIN_ID = 16
@@ -106,133 +111,163 @@ _CALLED = '{"jsonrpc":"2.0","id":3,"result":{"content":[{"type":"text","text":"h
 _INITIALIZED = '{"jsonrpc":"2.0","method":"notifications/initialized"}'
 
 
-def _sample(http: str, status: int, method: Any, request_id: Any, era: str, **parts: Any) -> bytes:
-    return orjson.dumps(
-        {
-            "t": 1700000000.000000,
-            "ms": 1.0,
-            "http": http,
-            "path": parts.get("path", "/mcp"),
-            "status": status,
-            "method": method,
-            "id": request_id,
-            "era": era,
-            "headers": parts["headers"],
-            "request": parts.get("request", ""),
-            "response": parts.get("response", ""),
-            "response_headers": parts["response_headers"],
-            "marks": parts.get("marks", []),
-        }
-    )
+def _sample(
+    http: str, status: int, method: Any, request_id: Any, era: str, *, since: int = V1, **parts: Any
+) -> bytes:
+    """One sample entry in the shape of version ``since`` (version 2 adds the last three fields)."""
+    entry = {
+        "t": 1700000000.000000,
+        "ms": 1.0,
+        "http": http,
+        "path": parts.get("path", "/mcp"),
+        "status": status,
+        "method": method,
+        "id": request_id,
+        "era": era,
+        "headers": parts["headers"],
+        "request": parts.get("request", ""),
+        "response": parts.get("response", ""),
+        "response_headers": parts["response_headers"],
+        "marks": parts.get("marks", []),
+    }
+    if since >= V2:
+        entry |= {"name": parts.get("name"), "outcome": parts.get("outcome", "ok"), "tool_error": False}
+    return orjson.dumps(entry)
 
 
-def _initialized(headers: dict[str, str], request: str) -> bytes:
+def _initialized(headers: dict[str, str], request: str, since: int) -> bytes:
     return _sample(
         "POST",
         202,
         "notifications/initialized",
         None,
         "2025",
+        since=since,
         headers=headers,
         request=request,
         response_headers={"vary": "origin", "x-request-id": "000000000000"},
     )
 
 
-# Version 1's preset dictionary: frozen (see the module docstring). A test pins its digest,
+def _samples(since: int) -> bytes:
+    """The preset dictionary of version ``since``: typical entries in that version's shape.
+    zstd finds matches in it as if it preceded each entry; the most common text sits last,
+    where match offsets are shortest."""
+    return b"".join(
+        [
+            _sample(
+                "GET",
+                200,
+                None,
+                None,
+                "2025",
+                since=since,
+                headers=_NODE,
+                response='event: message\nid: 1\ndata: {"jsonrpc":"2.0","method":"notifications/message",'
+                '"params":{}}\n\n',
+                response_headers=_SSE | _TAIL,
+                marks=["latency", "drop"],
+            ),
+            _sample("DELETE", 204, None, None, "2026", since=since, headers=_HTTPX, response_headers=_TAIL),
+            _sample(
+                "POST",
+                202,
+                "tools/list",
+                2,
+                "legacy",
+                path="/messages",
+                since=since,
+                headers=_HTTPX,
+                request='{"jsonrpc":"2.0","id":2,"method":"tools/list","params":{}}',
+                response='{"jsonrpc":"2.0","id":2,"error":{"code":-32602,"message":""}}',
+                response_headers=_JSON | _TAIL,
+            ),
+            _sample(
+                "POST",
+                200,
+                "tools/call",
+                3,
+                "2025",
+                since=since,
+                headers=_WRK,
+                request=_CALL,
+                name="echo",
+                response=_CALLED,
+                response_headers=_JSON | _TAIL,
+            ),
+            _sample(
+                "POST",
+                200,
+                "initialize",
+                1,
+                "2025",
+                since=since,
+                headers={k: v for k, v in _HTTPX.items() if k != "mcp-session-id"},
+                request='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18",'
+                '"capabilities":{},"clientInfo":{"name":"mcp","version":"0.1.0"}}}',
+                response='{"jsonrpc":"2.0","id":1,"result":' + _INIT_RESULT + "}",
+                response_headers=_JSON | _TAIL,
+            ),
+            _initialized(_WRK | {"content-length": "54"}, _INITIALIZED, since),
+            _initialized(
+                _STDLIB
+                | {"content-length": "57", "mcp-session-id": _NUL, "mcp-protocol-version": "2025-11-25"},
+                '{"jsonrpc": "2.0", "method": "notifications/initialized"}',
+                since,
+            ),
+            _sample(
+                "POST",
+                200,
+                "initialize",
+                1,
+                "2025",
+                since=since,
+                headers=_STDLIB,
+                request='{"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": '
+                '"2025-11-25", "capabilities": {}, "clientInfo": {"name": "", "version": "1.0"}}}',
+                response='{"jsonrpc":"2.0","id":1,"result":' + _INIT_RESULT + "}",
+                response_headers=_JSON | {"content-length": "592"} | _TAIL,
+            ),
+        ]
+    )
+
+
+# The preset dictionaries: frozen (see the module docstring). A test pins their digests,
 # which also guards against an orjson that would print these samples differently.
-# zstd finds matches in it as if it preceded each entry; the most common text sits last,
-# where match offsets are shortest.
-DICTIONARY_V1 = b"".join(
-    [
-        _sample(
-            "GET",
-            200,
-            None,
-            None,
-            "2025",
-            headers=_NODE,
-            response='event: message\nid: 1\ndata: {"jsonrpc":"2.0","method":"notifications/message",'
-            '"params":{}}\n\n',
-            response_headers=_SSE | _TAIL,
-            marks=["latency", "drop"],
-        ),
-        _sample("DELETE", 204, None, None, "2026", headers=_HTTPX, response_headers=_TAIL),
-        _sample(
-            "POST",
-            202,
-            "tools/list",
-            2,
-            "legacy",
-            path="/messages",
-            headers=_HTTPX,
-            request='{"jsonrpc":"2.0","id":2,"method":"tools/list","params":{}}',
-            response='{"jsonrpc":"2.0","id":2,"error":{"code":-32602,"message":""}}',
-            response_headers=_JSON | _TAIL,
-        ),
-        _sample(
-            "POST",
-            200,
-            "tools/call",
-            3,
-            "2025",
-            headers=_WRK,
-            request=_CALL,
-            response=_CALLED,
-            response_headers=_JSON | _TAIL,
-        ),
-        _sample(
-            "POST",
-            200,
-            "initialize",
-            1,
-            "2025",
-            headers={k: v for k, v in _HTTPX.items() if k != "mcp-session-id"},
-            request='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18",'
-            '"capabilities":{},"clientInfo":{"name":"mcp","version":"0.1.0"}}}',
-            response='{"jsonrpc":"2.0","id":1,"result":' + _INIT_RESULT + "}",
-            response_headers=_JSON | _TAIL,
-        ),
-        _initialized(_WRK | {"content-length": "54"}, _INITIALIZED),
-        _initialized(
-            _STDLIB | {"content-length": "57", "mcp-session-id": _NUL, "mcp-protocol-version": "2025-11-25"},
-            '{"jsonrpc": "2.0", "method": "notifications/initialized"}',
-        ),
-        _sample(
-            "POST",
-            200,
-            "initialize",
-            1,
-            "2025",
-            headers=_STDLIB,
-            request='{"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": '
-            '"2025-11-25", "capabilities": {}, "clientInfo": {"name": "", "version": "1.0"}}}',
-            response='{"jsonrpc":"2.0","id":1,"result":' + _INIT_RESULT + "}",
-            response_headers=_JSON | {"content-length": "592"} | _TAIL,
-        ),
-    ]
-)
-
-_DICT_V1 = zstandard.ZstdCompressionDict(DICTIONARY_V1, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
-_DICT_V1.precompute_compress(compression_params=_PARAMS)
-_COMPRESS = zstandard.ZstdCompressor(dict_data=_DICT_V1, compression_params=_PARAMS)
-_DECOMPRESS = zstandard.ZstdDecompressor(dict_data=_DICT_V1, format=zstandard.FORMAT_ZSTD1_MAGICLESS)
-_HEADER = bytes([V1])
+DICTIONARY_V1 = _samples(V1)
+DICTIONARY_V2 = _samples(V2)
 
 
-def encode(entry: dict[str, Any], session_id: str) -> bytes:
-    """The stored form of ``entry`` (version 1), filed under ``session_id``."""
+def _codec(dictionary: bytes) -> tuple[zstandard.ZstdCompressor, zstandard.ZstdDecompressor]:
+    data = zstandard.ZstdCompressionDict(dictionary, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
+    data.precompute_compress(compression_params=_PARAMS)
+    return (
+        zstandard.ZstdCompressor(dict_data=data, compression_params=_PARAMS),
+        zstandard.ZstdDecompressor(dict_data=data, format=zstandard.FORMAT_ZSTD1_MAGICLESS),
+    )
+
+
+# Version byte -> its compressor and decompressor, built once.
+_CODECS = {bytes([V1]): _codec(DICTIONARY_V1), bytes([V2]): _codec(DICTIONARY_V2)}
+CURRENT = V2
+
+
+def encode(entry: dict[str, Any], session_id: str, version: int = CURRENT) -> bytes:
+    """The stored form of ``entry`` (``version``: the current one unless a test asks for an
+    older one), filed under ``session_id``."""
     raw = orjson.dumps(entry)
     if len(session_id) >= MIN_ID:
         raw = raw.replace(session_id.encode(), PLACEHOLDER)
-    return _HEADER + _COMPRESS.compress(raw)
+    header = bytes([version])
+    return header + _CODECS[header][0].compress(raw)
 
 
 def decode(blob: bytes, session_id: str) -> dict[str, Any] | None:
     """The entry ``blob`` holds; None for an unknown version or bytes that do not decode."""
     try:
-        if blob[:1] == _HEADER:
-            raw = _DECOMPRESS.decompress(blob[1:])
+        codec = _CODECS.get(blob[:1])
+        if codec is not None:
+            raw = codec[1].decompress(blob[1:])
             if PLACEHOLDER in raw:
                 raw = raw.replace(PLACEHOLDER, session_id.encode())
         elif blob[:1] == b"{":

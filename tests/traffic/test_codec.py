@@ -47,9 +47,24 @@ ENTRIES = [
 @pytest.mark.parametrize("stored", ENTRIES)
 def test_an_entry_reads_back_exactly(stored: dict) -> None:
     blob = traffic_codec.encode(stored, SID)
-    assert blob[0] == traffic_codec.V1
+    assert blob[0] == traffic_codec.V2
     assert SID.encode() not in blob
     assert traffic_codec.decode(blob, SID) == stored
+
+
+@pytest.mark.parametrize("stored", ENTRIES)
+def test_an_entry_written_in_version_1_still_reads_back(stored: dict) -> None:
+    # Another process (Redis mode) or an earlier release may have written it.
+    blob = traffic_codec.encode(stored, SID, version=traffic_codec.V1)
+    assert blob[0] == traffic_codec.V1
+    assert traffic_codec.decode(blob, SID) == stored
+
+
+def test_a_call_entry_costs_fewer_bytes_in_version_2() -> None:
+    # Version 2's dictionary holds the name/outcome/tool_error fields version 1's lacks.
+    stored = entry(method="tools/call", name="echo", outcome="ok")
+    v1 = traffic_codec.encode(stored, SID, version=traffic_codec.V1)
+    assert len(traffic_codec.encode(stored, SID)) < len(v1)
 
 
 def test_a_short_session_id_is_kept_as_it_is() -> None:
@@ -72,17 +87,32 @@ def test_an_entry_of_the_previous_format_plain_json_is_read() -> None:
 
 @pytest.mark.parametrize(
     "blob",
-    [b"", b"\x02" + b"future format", b"\x01not zstd", b"\x01", b"{not json", b"[1,2]", b"\xff\xfe"],
+    [
+        b"",
+        b"\x03" + b"future format",
+        b"\x02not zstd",
+        b"\x01not zstd",
+        b"\x01",
+        b"{not json",
+        b"[1,2]",
+        b"\xff\xfe",
+    ],
 )
 def test_unknown_or_broken_bytes_read_as_nothing(blob: bytes) -> None:
     assert traffic_codec.decode(blob, SID) is None
 
 
-def test_the_version_1_dictionary_never_changes() -> None:
-    # Entries written with it are read by other processes and later releases: a change to it
-    # is a new version byte with a new dictionary, never an edit of this one.
-    digest = hashlib.sha256(traffic_codec.DICTIONARY_V1).hexdigest()
-    assert digest == "dd36bb6d3c5858eadf3eb2c8b1bb0d09a0dc0afc28219a2cd4041436fd577999"
+@pytest.mark.parametrize(
+    ("dictionary", "digest"),
+    [
+        ("DICTIONARY_V1", "dd36bb6d3c5858eadf3eb2c8b1bb0d09a0dc0afc28219a2cd4041436fd577999"),
+        ("DICTIONARY_V2", "6bd0dddab8318ce2353b57b36bbc6680ec972c544e65f21e3717afa59286bdb9"),
+    ],
+)
+def test_the_dictionaries_never_change(dictionary: str, digest: str) -> None:
+    # Entries written with them are read by other processes and later releases: a change to
+    # one is a new version byte with a new dictionary, never an edit of an old one.
+    assert hashlib.sha256(getattr(traffic_codec, dictionary)).hexdigest() == digest
 
 
 @pytest.mark.parametrize("sizes", [[0, 1, 127, 128, 300], [16_383, 16_384, 70_000], []])
