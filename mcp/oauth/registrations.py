@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from mcp.oauth.bodies import oauth_error
 from mcp.oauth.models import Client
+from mcp.wire.peers import request_address
 
 logger = logging.getLogger("mcp.oauth")
 
@@ -30,8 +31,9 @@ MAX_ADDRESS = 64
 
 
 def client_address(request: HttpRequest) -> str:
-    """The address registrations are counted under (the peer of the connection)."""
-    return str(request.META.get("REMOTE_ADDR") or "")[:MAX_ADDRESS]
+    """The address registrations are counted under: the client's, behind trusted proxies the
+    one they name (``mcp.wire.peers``), so a balancer's clients are not counted as one."""
+    return request_address(request)[:MAX_ADDRESS]
 
 
 def refusal(address: str) -> JsonResponse | None:

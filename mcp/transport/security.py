@@ -8,10 +8,8 @@ when the peer is a configured proxy (MCP_TRUSTED_PROXIES).
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import time
-from functools import cache
 from typing import Any
 
 from asgiref.sync import markcoroutinefunction
@@ -27,24 +25,9 @@ from django.http.response import HttpResponseBase
 from mcp import scope as scope_keys
 from mcp.errors import Forbidden
 from mcp.transport.responses import error_response
+from mcp.wire.peers import client_address, is_trusted_proxy
 from mcp.wire.request import RequestInfo
 from mcp.wire.uri import origin_allowed
-
-
-@cache
-def trusted_networks() -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    return tuple(ipaddress.ip_network(item, strict=False) for item in settings.MCP_TRUSTED_PROXIES)
-
-
-def is_trusted_proxy(addr: str) -> bool:
-    networks = trusted_networks()
-    if not networks:
-        return False
-    try:
-        ip = ipaddress.ip_address(addr)
-    except ValueError:
-        return False
-    return any(ip in network for network in networks)
 
 
 class RequestHeaders(dict):
@@ -89,17 +72,6 @@ def header_map(request: HttpRequest) -> dict[str, str]:
         headers = scope_headers(raw)
     request._mcp_header_map = headers
     return headers
-
-
-def client_address(peer: str, headers: dict[str, str]) -> str:
-    """The peer, or, behind trusted proxies, the nearest untrusted X-Forwarded-For hop."""
-    if not peer or not is_trusted_proxy(peer):
-        return peer
-    hops = [hop.strip() for hop in headers.get("x-forwarded-for", "").split(",") if hop.strip()]
-    for hop in reversed(hops):
-        if not is_trusted_proxy(hop):
-            return hop
-    return hops[0] if hops else peer
 
 
 def request_info(request: HttpRequest) -> RequestInfo:

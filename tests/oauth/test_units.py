@@ -153,3 +153,33 @@ def test_step_up_challenge_asks_for_granted_plus_step_up_scope(settings):
     authz.check_step_up(info_with({**claims, "scope": "mcp:tools mcp:elevated"}), "echo")
     settings.MCP_AUTH = "jwt"
     authz.check_step_up(info_with(claims), "echo")
+
+
+@pytest.fixture
+def proxied(settings):
+    """Requests from 10.0.0.2 come through a trusted balancer."""
+    from mcp.wire.peers import trusted_networks
+
+    settings.MCP_TRUSTED_PROXIES = ["10.0.0.0/24"]
+    trusted_networks.cache_clear()
+    yield
+    trusted_networks.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("peer", "forwarded", "counted_as"),
+    [
+        ("10.0.0.2", "203.0.113.7", "203.0.113.7"),  # through the balancer: the client it names
+        ("10.0.0.2", "198.51.100.1, 203.0.113.7, 10.0.0.9", "203.0.113.7"),  # nearest untrusted hop
+        ("192.0.2.5", "203.0.113.7", "192.0.2.5"),  # not a proxy: its header is not believed
+        ("10.0.0.2", "", "10.0.0.2"),
+    ],
+)
+def test_registrations_are_counted_per_client_behind_trusted_proxies(
+    proxied, rf, peer, forwarded, counted_as
+):
+    from mcp.oauth import registrations
+
+    extra = {"HTTP_X_FORWARDED_FOR": forwarded} if forwarded else {}
+    request = rf.post("/oauth/register", REMOTE_ADDR=peer, **extra)
+    assert registrations.client_address(request) == counted_as

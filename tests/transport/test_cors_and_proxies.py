@@ -8,7 +8,7 @@ import pytest
 
 from echoserver.asgi import application
 from mcp.store import get_store
-from mcp.transport.security import trusted_networks
+from mcp.wire.peers import trusted_networks
 from tests.support.client import ACCEPT_BOTH, McpClient
 from tests.support.schema_check import assert_valid
 
