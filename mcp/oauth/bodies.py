@@ -1,6 +1,7 @@
 """Bodies of the authorization server's POST endpoints: bounded, and refused in OAuth's terms.
 
-Guarantees of ``bounded`` (wrapped around /oauth/token, /oauth/register and /oauth/revoke):
+Guarantees of ``bounded`` (wrapped around /oauth/token, /oauth/register, /oauth/revoke and the
+consent form's POST to /oauth/authorize):
 
 - A body over MCP_OAUTH_MAX_BODY_BYTES is answered 413 with an OAuth JSON error
   (``invalid_request``), decided from Content-Length before anything is read when the client

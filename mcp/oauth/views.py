@@ -145,6 +145,7 @@ def _to_client(response: HttpResponse, chosen: list[str]) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @embedded_only
+@bounded
 def authorize(request: HttpRequest) -> HttpResponse:
     server = get_server()
     try:

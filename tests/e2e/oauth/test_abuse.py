@@ -7,6 +7,7 @@ OAuth error body, whether tokens still work) and what the operator's log says.
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -16,7 +17,16 @@ import httpx
 import pytest
 
 from tests.e2e.live import HTTP_TIMEOUT, LiveServer, start_server
-from tests.e2e.oauth_flow import CALLBACK, INITIALIZE, Pkce, authorize, mcp_post, refresh, tokens_for
+from tests.e2e.oauth_flow import (
+    CALLBACK,
+    INITIALIZE,
+    Pkce,
+    authorize,
+    mcp_post,
+    refresh,
+    register,
+    tokens_for,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -204,6 +214,30 @@ def test_oversized_and_malformed_bodies_get_oauth_json_errors_logged_below_error
     logged = server.log(10_000_000)[before:]
     assert "ERROR" not in logged and "Traceback" not in logged, logged[-2000:]
     assert http.get("/health").status_code == 200
+
+
+@pytest.mark.parametrize("size", [100_000, 3_000_000])
+def test_an_oversized_consent_form_gets_an_oauth_json_error_logged_below_error(tmp_path_factory, size):
+    """The consent page's own form (a valid CSRF token and cookie), grown past
+    MCP_OAUTH_MAX_BODY_BYTES: 413 and an OAuth JSON error, not Django's HTML page."""
+    live = embedded(tmp_path_factory, MCP_OAUTH_CONSENT="page")
+    try:
+        with httpx.Client(base_url=live.url, timeout=HTTP_TIMEOUT) as http:
+            client = register(http, client_name="Oversized Form Client")
+            page = authorize(http, client["client_id"], Pkce())
+            assert page.status_code == 200, page.text[:300]
+            csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+            form = {"csrfmiddlewaretoken": csrf, "decision": "approve", "subject": "a" * size}
+            answer = http.post(str(page.url), data=form, headers={"Referer": str(page.url)})
+            assert answer.status_code == 413, answer.text[:300]
+            assert answer.json()["error"] == "invalid_request"
+            assert "MCP_OAUTH_MAX_BODY_BYTES" in answer.json()["error_description"]
+            time.sleep(0.2)
+            logged = live.log(10_000_000)
+            assert "ERROR" not in logged and "Traceback" not in logged, logged[-2000:]
+            assert http.get("/health").status_code == 200
+    finally:
+        live.stop()
 
 
 def test_a_dripping_metadata_document_host_is_given_up_on_within_the_deadline(server, http, drip):
