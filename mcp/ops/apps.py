@@ -15,5 +15,6 @@ class OpsConfig(AppConfig):
         from mcp import figures
         from mcp.ops import stats
 
-        # /status and its feed read the same figures /metrics does, recorded once.
-        figures.add_recorder(stats.RECORDER)
+        # /status and its feed read the same figures /metrics does, recorded once: this
+        # process's statistics backend is itself a recorder (``mcp.figures.Recorder``).
+        figures.add_recorder(stats.get_stats())

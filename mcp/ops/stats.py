@@ -299,21 +299,6 @@ def get_stats() -> StatsBackend:
     return _backend
 
 
-class Recorder:
-    """The figures' recorder for the shared statistics (registered by ``mcp.ops.apps``): hands
-    each figure to this process's backend."""
-
-    def exchange(self, exchange: figures.Exchange) -> None:
-        (_backend or get_stats()).exchange(exchange)
-
-    def tool_call(self, tool: str, outcome: str) -> None:
-        (_backend or get_stats()).tool_call(tool, outcome)
-
-    def created(self, kind: str) -> None:
-        (_backend or get_stats()).created(kind)
-
-
-RECORDER = Recorder()
 
 
 _job = Periodic("stats flush", lambda: get_stats().flush())
