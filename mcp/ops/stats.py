@@ -299,8 +299,6 @@ def get_stats() -> StatsBackend:
     return _backend
 
 
-
-
 _job = Periodic("stats flush", lambda: get_stats().flush())
 
 

@@ -61,7 +61,8 @@ async def post(
     if isinstance(message, jsonrpc.Response):
         raise BadRequest("Bad Request: a 2026-07-28 server sends no requests, so it takes no responses")
     ctx = Context(request=info, session=None, store=get_store(), bus=get_bus())
-    version = declared_version(message.params)
+    # Only a span records the declared version.
+    version = declared_version(message.params) if telemetry.ON else None
     if isinstance(message, jsonrpc.Notification):
         figures.child(figures.MESSAGES, "notification").inc()
         traced.received(ctx, message.method, message.params, protocol_version=version)
@@ -160,7 +161,8 @@ async def answer(ctx: Context, message: jsonrpc.Request, stream: LiveStream) -> 
     except BaseException:
         traced.answered(ctx, None, failure="_OTHER")
         raise
-    traced.answered(ctx, response)
+    if ctx.trace is not None:
+        traced.answered(ctx, response)
     await stream.finish(response)
 
 
