@@ -31,7 +31,7 @@ from mcp.errors import BadRequest, HttpError, InternalError, SessionNotFound, Un
 from mcp.faults import sse as fault_sse
 from mcp.faults.draws import Draw, draw
 from mcp.faults.profile import ProfileError, is_empty
-from mcp.faults.state import GETS, from_header, inject, next_draw
+from mcp.faults.state import GETS, from_header, in_force, inject, next_draw
 from mcp.sessions import operations as sessions
 from mcp.wire import jsonrpc
 
@@ -73,6 +73,12 @@ def _challenge() -> str:
     if settings.MCP_AUTH != "none":
         return auth.challenge(auth.current_config(), error="invalid_token", description=description)
     return f'Bearer realm="mcp", error="invalid_token", error_description="{description}"'
+
+
+def quiet(session: Session) -> bool:
+    """Whether ``before`` does nothing for ``session``'s requests: no profile in force (its own
+    or MCP_FAULTS) and no ``expire`` fault fired."""
+    return not session.state.get(EXPIRED) and is_empty(in_force(session)[0])
 
 
 def refuse_expired(info: RequestInfo, session: Session) -> None:

@@ -39,13 +39,17 @@ async def owned(
     """
     session = await store.get(session_id)
     # A session bound to another principal looks exactly like an unknown one.
-    if (
-        session is None
-        or session.principal != principal
-        or (session.protocol_version == settings.MODERN_PROTOCOL_VERSION) != stateless
-    ):
+    if session is None or not owns(session, principal, stateless=stateless):
         raise SessionNotFound(headers={"Mcp-Session-Id": session_id} if echo_id else None)
     return session
+
+
+def owns(session: Session, principal: str | None, *, stateless: bool = False) -> bool:
+    """Whether ``principal`` may use ``session`` in this era (see ``owned``)."""
+    return (
+        session.principal == principal
+        and (session.protocol_version == settings.MODERN_PROTOCOL_VERSION) == stateless
+    )
 
 
 async def end(session_id: str, store: SessionStore, bus: Bus) -> None:

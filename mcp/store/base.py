@@ -171,6 +171,10 @@ NO_LIMITS = Limits()
 DELETED = "deleted"
 UNKNOWN = "unknown"
 REFUSED = "refused"
+# What ``SessionStore.commit`` found.
+COMMITTED = "committed"
+GONE = "gone"
+STALE = "stale"
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,6 +330,22 @@ class SessionStore:
         """Remove the session and everything stored under it; True if it existed."""
         raise NotImplementedError("subclasses of SessionStore must provide delete()")
 
+    def cached(self, session_id: str) -> tuple[Session, Any] | None:
+        """The record as this process last read it, and what ``commit`` needs to tell whether
+        it changed since, without asking the store (None: not kept, or a backend with nothing
+        to save; then ``get`` it). It may be out of date: only a call that ``commit`` checks
+        may run on it."""
+        return None
+
+    async def commit(self, session_id: str, seen: Any, state: dict[str, Any]) -> str:
+        """In one atomic step, if the session is live and unchanged since ``cached`` gave
+        ``seen`` (this process's own writes since do not count): touch it (as ``get`` does)
+        and set ``state``'s keys of its app state; ``COMMITTED``. ``GONE`` when it is not live
+        (nothing written), ``STALE`` when another process changed it (nothing written: run the
+        call again on a fresh ``get``). Writes made this way do not count as changes: they are
+        the blind writes of calls that never read them back."""
+        raise NotImplementedError("this store keeps no cached records to commit against")
+
     async def delete_if(self, session_id: str, claim: Claim, *, then: LuaStep | None = None) -> str:
         """Remove the session if ``claim`` holds (``DELETED``), else ``UNKNOWN`` or ``REFUSED``
         (see ``Claim``), in one atomic step. ``then`` runs in that step when it was deleted,
@@ -374,3 +394,29 @@ class SessionStore:
 
     async def close(self) -> None:
         """Release connections; the store may be used again afterwards."""
+
+
+class DeferredState:
+    """The store as one call run on a ``cached`` record sees it: ``set_state`` on that record
+    is kept until ``commit``, so that the call's touch and writes go to the store in one step;
+    everything else, and any write after the commit, goes to ``store`` at once."""
+
+    def __init__(self, store: SessionStore, session_id: str, seen: Any) -> None:
+        self.store = store
+        self.session_id = session_id
+        self.seen = seen
+        self.writes: dict[str, Any] | None = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+    async def set_state(self, session_id: str, key: str, value: Any) -> bool:
+        if self.writes is None or session_id != self.session_id:
+            return await self.store.set_state(session_id, key, value)
+        self.writes[key] = value
+        return True
+
+    async def commit(self) -> str:
+        """``SessionStore.commit`` of what was kept (once)."""
+        writes, self.writes = self.writes or {}, None
+        return await self.store.commit(self.session_id, self.seen, writes)

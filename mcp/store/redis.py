@@ -47,6 +47,7 @@ from __future__ import annotations
 import math
 import secrets
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -66,8 +67,11 @@ from mcp.redis_client import (
     unavailable_on_error,
 )
 from mcp.store.base import (
+    COMMITTED,
     DELETED,
+    GONE,
     REFUSED,
+    STALE,
     UNKNOWN,
     Claim,
     LimitReached,
@@ -84,6 +88,8 @@ STATE = "st:"
 # next request to carry what its last one queued (the traffic entry, the initialized flag),
 # short enough for other processes to see it soon.
 WRITE_DELAY = 0.005
+# Records kept by ``cached`` (their fields as read: ~1 KB each).
+MAX_CACHED = 10_000
 SWEEP_BATCH = 200
 # The list name under which logs were kept before they were one string: read, never written.
 LEGACY_LOG = "traffic"
@@ -136,32 +142,55 @@ redis.call('HINCRBY', KEYS[3], 'created', 1)
 return 1
 """)
 
+# The touch of a live session (record, key index, sessions, log; now, timeout, id, ttl ms).
+_TOUCH = """
+local function touch()
+  local last = tonumber(redis.call('HGET', KEYS[1], 'last_activity'))
+  if tonumber(ARGV[1]) > last then
+    redis.call('HSET', KEYS[1], 'last_activity', ARGV[1])
+    redis.call('ZADD', KEYS[3], ARGV[1], ARGV[3])
+  end
+  redis.call('HINCRBY', KEYS[1], 'requests', 1)
+  redis.call('PEXPIRE', KEYS[1], ARGV[4])
+  redis.call('PEXPIRE', KEYS[2], ARGV[4])
+  redis.call('PEXPIRE', KEYS[4], ARGV[4])
+  for _, key in ipairs(redis.call('SMEMBERS', KEYS[2])) do redis.call('PEXPIRE', key, ARGV[4]) end
+end
+"""
+
 # KEYS: record, key index, sessions, log. ARGV: now, timeout, id, ttl ms.
 TOUCH = Script(
     _LIVE
+    + _TOUCH
     + """
 if not live(KEYS[1]) then return false end
-local last = tonumber(redis.call('HGET', KEYS[1], 'last_activity'))
-if tonumber(ARGV[1]) > last then
-  redis.call('HSET', KEYS[1], 'last_activity', ARGV[1])
-  redis.call('ZADD', KEYS[3], ARGV[1], ARGV[3])
-end
-redis.call('HINCRBY', KEYS[1], 'requests', 1)
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-redis.call('PEXPIRE', KEYS[2], ARGV[4])
-redis.call('PEXPIRE', KEYS[4], ARGV[4])
-for _, key in ipairs(redis.call('SMEMBERS', KEYS[2])) do redis.call('PEXPIRE', key, ARGV[4]) end
+touch()
 return redis.call('HGETALL', KEYS[1])
 """
 )
 
-# KEYS: record. ARGV: now, timeout, field, value, ...
+# KEYS: as TOUCH. ARGV: as TOUCH, then the version the caller read, field, value, ...
+# Returns 1 (touched and written), 0 (not live) or -1 (the version moved: nothing done).
+# Its writes leave the version as it is (see SessionStore.commit).
+COMMIT = Script(
+    _LIVE
+    + _TOUCH
+    + """
+if not live(KEYS[1]) then return 0 end
+if tonumber(redis.call('HGET', KEYS[1], 'v') or '0') ~= tonumber(ARGV[5]) then return -1 end
+touch()
+if #ARGV > 5 then redis.call('HSET', KEYS[1], unpack(ARGV, 6)) end
+return 1
+"""
+)
+
+# KEYS: record. ARGV: now, timeout, field, value, ... Returns the record's new version, 0 if gone.
 SET_FIELDS = Script(
     _LIVE
     + """
 if not live(KEYS[1]) then return 0 end
 redis.call('HSET', KEYS[1], unpack(ARGV, 3))
-return 1
+return redis.call('HINCRBY', KEYS[1], 'v', 1)
 """
 )
 
@@ -194,7 +223,10 @@ for i = 1, #KEYS, 2 do
   local first = at + 3
   at = first + 2 * count
   if live(record) then
-    if count > 0 then redis.call('HSET', record, unpack(ARGV, first, at - 1)) end
+    if count > 0 then
+      redis.call('HSET', record, unpack(ARGV, first, at - 1))
+      redis.call('HINCRBY', record, 'v', 1)
+    end
     if frames ~= '' then
       local data = (redis.call('GET', log) or '') .. frames
       local starts, pos, size = {}, 1, #data
@@ -367,6 +399,9 @@ class RedisSessionStore(SessionStore):
         # kind -> a sorted set of the ids of that kind's records (not sessions); ``stats`` keeps
         # only the live ones (intersected with the activity index, whose scores it takes).
         self._kind_keys = {kind: f"{prefix}:kind:{kind}" for kind in KINDS if kind != SESSION}
+        # session id -> its record's fields as this process last read them (``cached``),
+        # the newest MAX_CACHED only.
+        self._recent: OrderedDict[str, dict[str, Any]] = OrderedDict()
         # (session id, log blob or None, log cap, field pairs to set)
         self._writes: WriteBehind[tuple[str, bytes | None, int, list[str]]] = WriteBehind(
             self._send_writes, what="traffic", delay=WRITE_DELAY if write_delay is None else write_delay
@@ -478,8 +513,10 @@ class RedisSessionStore(SessionStore):
                     [repr(now), self.timeout, session_id, self.ttl_ms],
                 )
                 if not flat:
+                    self._recent.pop(session_id, None)
                     return None
                 fields = dict(zip(flat[::2], flat[1::2], strict=True))
+                self._remember(session_id, fields)
             else:
                 self._writes.send()
                 found = await multiplexer(self.redis).execute("HGETALL", self._record(session_id))
@@ -489,12 +526,66 @@ class RedisSessionStore(SessionStore):
             return None
         return self._session(session_id, fields)
 
+    def _remember(self, session_id: str, fields: dict[str, Any]) -> None:
+        recent = self._recent
+        recent[session_id] = fields
+        recent.move_to_end(session_id)
+        if len(recent) > MAX_CACHED:
+            recent.popitem(last=False)
+
+    def cached(self, session_id: str) -> tuple[Session, Any] | None:
+        # ``seen`` is the kept fields themselves: this process's own writes update them in
+        # place (their version included), a fresh read replaces them.
+        fields = self._recent.get(session_id)
+        if fields is None or not self._live(fields, time.time()):
+            return None
+        return self._session(session_id, fields), fields
+
+    async def commit(self, session_id: str, seen: Any, state: dict[str, Any]) -> str:
+        # The queued write-behind goes first, so the version it moves is counted in ``seen``.
+        self._writes.send()
+        version = int(seen.get("v") or 0)
+        pairs: list[str] = []
+        for key, value in state.items():
+            pairs += [STATE + key, _encode(value)]
+        with unavailable_on_error("commit"):
+            done = int(
+                await self._run(
+                    COMMIT,
+                    [
+                        self._record(session_id),
+                        self._index(session_id),
+                        self._sessions,
+                        self._log(session_id),
+                    ],
+                    [repr(time.time()), self.timeout, session_id, self.ttl_ms, version, *pairs],
+                )
+            )
+        if done == 1:
+            fields = self._recent.get(session_id)
+            if fields is not None:
+                fields.update(zip(pairs[::2], pairs[1::2], strict=True))
+            return COMMITTED
+        self._recent.pop(session_id, None)
+        return GONE if done == 0 else STALE
+
     async def _set_fields(self, session_id: str, pairs: list[str]) -> bool:
         with unavailable_on_error("update"):
-            done = await self._run(
-                SET_FIELDS, [self._record(session_id)], [repr(time.time()), self.timeout, *pairs]
+            version = int(
+                await self._run(
+                    SET_FIELDS, [self._record(session_id)], [repr(time.time()), self.timeout, *pairs]
+                )
             )
-        return bool(done)
+        fields = self._recent.get(session_id)
+        if fields is not None:
+            # Our own write, right after what we read, keeps the kept record current; any other
+            # change in between makes it unusable.
+            if version and int(fields.get("v") or 0) == version - 1:
+                fields.update(zip(pairs[::2], pairs[1::2], strict=True))
+                fields["v"] = str(version)
+            else:
+                self._recent.pop(session_id, None)
+        return bool(version)
 
     @staticmethod
     def _pairs(fields: dict[str, Any]) -> list[str]:
@@ -544,6 +635,13 @@ class RedisSessionStore(SessionStore):
             fields[session_id].update(zip(pairs[::2], pairs[1::2], strict=True))
         keys: list[str] = []
         args: list[Any] = [repr(time.time()), self.timeout]
+        for session_id, changed in fields.items():
+            kept = self._recent.get(session_id) if changed else None
+            if kept is not None:
+                # These writes go ahead of any later command: the kept record follows them
+                # (the script moves the version by one for each session whose fields it sets).
+                kept.update(changed)
+                kept["v"] = str(int(kept.get("v") or 0) + 1)
         for session_id, blobs in logs.items():
             keys += [self._record(session_id), self._log(session_id)]
             args += [caps.get(session_id, 1), frame(blobs), len(fields[session_id])]
@@ -646,6 +744,7 @@ class RedisSessionStore(SessionStore):
             STATE + claim.refused_by if claim.refused_by else "",
             *(then.args if then else ()),
         ]
+        self._recent.pop(session_id, None)
         with unavailable_on_error("delete"):
             done = await self._run(delete_if_script(then), keys, args)
         return {1: DELETED, 2: REFUSED}.get(int(done), UNKNOWN)
@@ -654,6 +753,7 @@ class RedisSessionStore(SessionStore):
         return step.url == self.url
 
     async def delete(self, session_id: str) -> bool:
+        self._recent.pop(session_id, None)
         with unavailable_on_error("delete"):
             return bool(await self._run(DELETE, [self._totals], [self.prefix, session_id]))
 

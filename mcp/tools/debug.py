@@ -58,6 +58,7 @@ def session_tag(ctx: Context) -> str:
             "additionalProperties": False,
         }
     ),
+    blind=True,
 )
 async def echo(ctx: Context, args: dict[str, Any]) -> str:
     message = args["message"]

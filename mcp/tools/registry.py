@@ -129,6 +129,10 @@ class Tool:
     task_support: str = "forbidden"
     # Listed only in sessions that turned dynamic tools on (triggerListChanged).
     dynamic: bool = False
+    # Its answer depends only on its arguments and the session's fixed facts (id, client,
+    # principal), and its only effect is ``set_state`` on the session, never read back in the
+    # same call: it may run on a cached record and commit in one step (SessionStore.commit).
+    blind: bool = False
     # Inputs gathered by input_required rounds before a 2026-07-28 call becomes a task.
     inputs_before_task: dict[str, tuple[str, dict[str, Any]]] | None = None
 

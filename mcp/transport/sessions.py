@@ -43,7 +43,8 @@ from mcp.policy.budget import Budget
 from mcp.policy.paths import register
 from mcp.sessions import operations as sessions
 from mcp.store import Session, SessionStore, StoreUnavailable, get_store
-from mcp.store.base import DELETED, REFUSED, Claim
+from mcp.store.base import DELETED, GONE, REFUSED, STALE, Claim, DeferredState
+from mcp.tools import get_registry
 from mcp.transport.events import one_shot, one_shot_encoded, outbox_events, request_events
 from mcp.transport.http import admit, classify, parse_accept
 from mcp.transport.responses import (
@@ -89,8 +90,33 @@ def find_session(request: HttpRequest, info: RequestInfo, store: SessionStore) -
     return seam.session(session_header(request), info, store, echo_id=True)
 
 
+def cached_session(
+    request: HttpRequest, info: RequestInfo, store: SessionStore, message: Any, accepts_json: bool
+) -> tuple[Session, Any] | None:
+    """The caller's session as this process last read it, for a call that may run on it and
+    commit in one store round trip: a ``tools/call`` of a blind tool (``Tool.blind``), answered
+    as JSON, no task, no faults in force. None: look the session up as usual (which also
+    decides every 400 and 404)."""
+    if not (accepts_json and isinstance(message, jsonrpc.Request) and message.method == "tools/call"):
+        return None
+    name = message.params.get("name")
+    tool = get_registry().get(name) if isinstance(name, str) else None
+    if tool is None or not tool.blind or "task" in message.params:
+        return None
+    found = store.cached(session_header(request))
+    if found is None or not sessions.owns(found[0], info.principal) or not faults.quiet(found[0]):
+        return None
+    return found
+
+
 async def post(
-    request: HttpRequest, info: RequestInfo, payload: Any, accepts_json: bool, accepts_sse: bool
+    request: HttpRequest,
+    info: RequestInfo,
+    payload: Any,
+    accepts_json: bool,
+    accepts_sse: bool,
+    *,
+    speculate: bool = True,
 ) -> HttpResponseBase:
     check_protocol_header(request)
     store, bus = get_store(), get_bus()
@@ -109,10 +135,16 @@ async def post(
         # Decided before the session is looked up, as the 403 has always come before a 404.
         seam.step_up(info, message)
 
-    session = await find_session(request, info, store)
-    draw = await faults.before(info, session, store, bus, message)
-    ctx = Context(request=info, session=session, store=store, bus=bus)
-    ctx.faults = draw
+    cached = cached_session(request, info, store, message, accepts_json) if speculate else None
+    deferred: DeferredState | None = None
+    if cached is not None:
+        # No round trip yet: the touch and the call's writes go in one step, once it answered.
+        session, deferred = cached[0], DeferredState(store, cached[0].id, cached[1])
+        ctx = Context(request=info, session=session, store=deferred, bus=bus)  # type: ignore[arg-type]
+    else:
+        session = await find_session(request, info, store)
+        ctx = Context(request=info, session=session, store=store, bus=bus)
+        ctx.faults = await faults.before(info, session, store, bus, message)
     if isinstance(message, jsonrpc.Notification):
         figures.child(figures.MESSAGES, "notification").inc()
         await dispatch.notify(ctx, message)
@@ -135,10 +167,18 @@ async def post(
     dispatch.start(ctx, message)
     # Shielded: a client that disconnects must not cancel the request (it may resume).
     answer = await asyncio.shield(stream.decided)
+    if deferred is not None:
+        committed = await deferred.commit()
+        if committed == GONE:
+            raise SessionNotFound(headers={"Mcp-Session-Id": session.id})
+        if committed == STALE:
+            # Changed by another process since this one read it: the call runs again, as usual
+            # (a blind tool's answer did not depend on what changed; its writes were not made).
+            return await post(request, info, payload, accepts_json, accepts_sse, speculate=False)
     if isinstance(answer, JsonAnswer):
         return answer_response(answer.message)
     events = request_events(bus, session.id, answer.stream, 0, live=True)
-    return sse_response(faults.stream(seam.stream(events, info, SINGLE), draw, info.marks, "post"))
+    return sse_response(faults.stream(seam.stream(events, info, SINGLE), ctx.faults, info.marks, "post"))
 
 
 async def initialize(

@@ -45,6 +45,13 @@ async def redis_store(settings, redis_url: str) -> AsyncIterator[RedisSessionSto
     get_bus.cache_clear()
 
 
+def another_process(store: RedisSessionStore, settings) -> RedisSessionStore:
+    """The same Redis and prefix seen by a store object of its own, as another process has."""
+    return RedisSessionStore(
+        timeout=settings.MCP_SESSION_TIMEOUT, url=settings.REDIS_URL, prefix=store.prefix
+    )
+
+
 async def round_trips(action: Awaitable[object]) -> int:
     before = SENT.round_trips
     await action
@@ -82,7 +89,7 @@ async def test_each_step_did_its_work_in_those_round_trips(mcp_client: McpClient
     assert await get_bus().exists(session_id, "g") is False
 
 
-async def test_a_call_takes_one_round_trip_and_one_for_the_tools_state_write(
+async def test_a_call_takes_one_round_trip_its_state_write_included(
     mcp_client: McpClient, redis_store
 ) -> None:
     session = mcp_client
@@ -90,9 +97,68 @@ async def test_a_call_takes_one_round_trip_and_one_for_the_tools_state_write(
     await session.tool_text("echo", {"message": "warm"})
     # The session's touch (with the last exchange's traffic entry ahead of it) ...
     assert await round_trips(session.rpc("tools/list")) == 1
-    # ... and echo's write of the last message, which must be stored before the answer:
-    # another process may serve the client's next request.
-    assert await round_trips(session.tool_text("echo", {"message": "hi"})) == 2
+    # ... and for echo, a blind tool run on the record this process read, its touch and its
+    # write of the last message in one step, made before the answer (another process may
+    # serve the client's next request):
+    assert await round_trips(session.tool_text("echo", {"message": "hi"})) == 1
+    found = await redis_store.get(session.session_id, touch=False)
+    assert found is not None and found.state["last_echo"] == "hi"
+    assert await round_trips(session.tool_text("replayLastEcho")) == 1
+
+
+async def test_a_call_on_a_record_changed_elsewhere_runs_again_on_the_fresh_one(
+    mcp_client: McpClient, redis_store, settings
+) -> None:
+    session = mcp_client
+    await session.initialize()
+    await session.tool_text("echo", {"message": "warm"})
+    # Another process (its own store object) changes the record: the version moves.
+    other = RedisSessionStore(
+        timeout=settings.MCP_SESSION_TIMEOUT, url=settings.REDIS_URL, prefix=redis_store.prefix
+    )
+    assert await other.update(session.session_id, log_level="debug")
+    # The commit finds the change and writes nothing; the call runs again as usual.
+    assert await round_trips(session.tool_text("echo", {"message": "again"})) == 3
+    found = await redis_store.get(session.session_id, touch=False)
+    assert found is not None and found.state["last_echo"] == "again" and found.log_level == "debug"
+    assert await round_trips(session.tool_text("echo", {"message": "after"})) == 1
+    await other.close()
+
+
+async def test_a_call_on_a_record_deleted_elsewhere_is_404(
+    mcp_client: McpClient, redis_store, settings
+) -> None:
+    session = mcp_client
+    await session.initialize()
+    await session.tool_text("echo", {"message": "warm"})
+    other = RedisSessionStore(
+        timeout=settings.MCP_SESSION_TIMEOUT, url=settings.REDIS_URL, prefix=redis_store.prefix
+    )
+    assert await other.delete(session.session_id)
+    response = await session.post(
+        {
+            "jsonrpc": "2.0",
+            "id": 9,
+            "method": "tools/call",
+            "params": {"name": "echo", "arguments": {"message": "x"}},
+        }
+    )
+    assert response.status_code == 404
+    assert await redis_store.get(session.session_id, touch=False) is None
+    await other.close()
+
+
+async def test_concurrent_calls_on_one_record_all_commit(mcp_client: McpClient, redis_store) -> None:
+    session = mcp_client
+    await session.initialize()
+    await session.tool_text("echo", {"message": "warm"})
+    before = SENT.round_trips
+    answers = await asyncio.gather(*(session.tool_text("echo", {"message": f"m{i}"}) for i in range(20)))
+    assert all(answer.endswith(f"m{i}") for i, answer in enumerate(answers))
+    assert SENT.round_trips - before <= 20
+    found = await redis_store.get(session.session_id, touch=False)
+    assert found is not None and found.state["last_echo"] in {f"m{i}" for i in range(20)}
+    assert found.requests >= 22
 
 
 async def test_a_delete_for_someone_elses_or_an_unknown_session_is_404_in_one_round_trip(
@@ -145,3 +211,12 @@ async def test_ending_a_session_drops_its_streams_in_the_same_round_trip_and_onl
         await asyncio.wait_for(reader, 2)
     assert not await bus.exists(owned.id, OUTBOX)
     assert await redis_store.get(owned.id) is None
+
+
+async def test_a_sessions_first_call_commits_in_one_round_trip(mcp_client: McpClient, redis_store) -> None:
+    # The initialized flag, written behind, moves the version ahead of the call's commit: the
+    # record this process keeps follows its own writes, so the first call is not run twice.
+    await mcp_client.initialize()
+    assert await round_trips(mcp_client.tool_text("echo", {"message": "first"})) == 1
+    found = await redis_store.get(mcp_client.session_id, touch=False)
+    assert found is not None and found.initialized and found.state["last_echo"] == "first"
