@@ -220,3 +220,30 @@ async def test_a_sessions_first_call_commits_in_one_round_trip(mcp_client: McpCl
     assert await round_trips(mcp_client.tool_text("echo", {"message": "first"})) == 1
     found = await redis_store.get(mcp_client.session_id, touch=False)
     assert found is not None and found.initialized and found.state["last_echo"] == "first"
+
+
+async def test_commit_counts_only_other_processes_changes(redis_store: RedisSessionStore, settings) -> None:
+    created = await redis_store.create(protocol_version="2025-11-25", client_info={}, client_capabilities={})
+    assert redis_store.cached(created.id) is None  # nothing read yet
+    await redis_store.get(created.id)
+    session, seen = redis_store.cached(created.id)
+    assert session.id == created.id
+    # This process's own write since the read is followed: the commit goes through.
+    assert await redis_store.set_state(created.id, "mine", 1)
+    assert await redis_store.commit(created.id, seen, {"blind": "a"}) == "committed"
+    # Another process's write is a change: nothing is written, the record is read afresh.
+    other = another_process(redis_store, settings)
+    await redis_store.get(created.id)
+    _, seen = redis_store.cached(created.id)
+    assert await other.set_state(created.id, "theirs", 2)
+    assert await redis_store.commit(created.id, seen, {"blind": "b"}) == "stale"
+    assert redis_store.cached(created.id) is None
+    found = await redis_store.get(created.id, touch=False)
+    assert found is not None and found.state == {"mine": 1, "blind": "a", "theirs": 2}
+    # A record deleted since: gone, and nothing is written.
+    await redis_store.get(created.id)
+    _, seen = redis_store.cached(created.id)
+    assert await other.delete(created.id)
+    assert await redis_store.commit(created.id, seen, {"blind": "c"}) == "gone"
+    assert await redis_store.get(created.id, touch=False) is None
+    await other.close()
