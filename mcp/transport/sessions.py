@@ -172,8 +172,8 @@ async def post(
         if committed == GONE:
             raise SessionNotFound(headers={"Mcp-Session-Id": session.id})
         if committed == STALE:
-            # Changed by another process since this one read it: the call runs again, as usual
-            # (a blind tool's answer did not depend on what changed; its writes were not made).
+            # Changed by another process since this one read it (a fault profile, say, that this
+            # request must meet): nothing was written, and the call runs again, as usual.
             return await post(request, info, payload, accepts_json, accepts_sse, speculate=False)
     if isinstance(answer, JsonAnswer):
         return answer_response(answer.message)

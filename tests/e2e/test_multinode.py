@@ -144,6 +144,29 @@ async def test_a_session_initialized_on_a_is_served_by_b(cluster: Cluster):
     assert {"echo", "replayLastEcho", "sendNotifications", "requestSampling", "slowEcho"} <= names
 
 
+async def test_a_change_made_on_b_is_met_by_the_next_call_on_a(cluster: Cluster):
+    """Node A runs a blind tool's call on the record it read last; a fault profile set on B
+    since must still apply to A's next call (A's commit sees the change and runs the call
+    again on the fresh record)."""
+    on_a = await cluster.initialize(cluster.a)
+    on_b = on(on_a, cluster.b)
+    assert (await on_a.tool_text("echo", {"message": "warm"})).endswith("warm")
+    assert (await on_a.tool_text("echo", {"message": "cached"})).endswith("cached")
+    set_on_b = await on_b.rpc(
+        "tools/call", {"name": "setFaults", "arguments": {"seed": 7, "toolError": {"rate": 1}}}
+    )
+    assert "error" not in set_on_b, set_on_b
+    faulted = (await on_a.rpc("tools/call", {"name": "echo", "arguments": {"message": "after"}}))["result"]
+    assert faulted.get("isError") is True, faulted
+    cleared = await on_b.rpc("tools/call", {"name": "setFaults", "arguments": {"clear": True}})
+    assert "error" not in cleared, cleared
+    assert (await on_a.tool_text("echo", {"message": "clean"})).endswith("clean")
+    assert (
+        await on_b.tool_text("replayLastEcho")
+        == f"[REPLAY - Session {on_a.session_id[:8]}... from multinode] clean"
+    )
+
+
 # --- 2. The GET stream across nodes ------------------------------------------------------------------
 
 
