@@ -113,9 +113,7 @@ async def test_a_call_on_a_record_changed_elsewhere_runs_again_on_the_fresh_one(
     await session.initialize()
     await session.tool_text("echo", {"message": "warm"})
     # Another process (its own store object) changes the record: the version moves.
-    other = RedisSessionStore(
-        timeout=settings.MCP_SESSION_TIMEOUT, url=settings.REDIS_URL, prefix=redis_store.prefix
-    )
+    other = another_process(redis_store, settings)
     assert await other.update(session.session_id, log_level="debug")
     # The commit finds the change and writes nothing; the call runs again as usual.
     assert await round_trips(session.tool_text("echo", {"message": "again"})) == 3
@@ -131,9 +129,7 @@ async def test_a_call_on_a_record_deleted_elsewhere_is_404(
     session = mcp_client
     await session.initialize()
     await session.tool_text("echo", {"message": "warm"})
-    other = RedisSessionStore(
-        timeout=settings.MCP_SESSION_TIMEOUT, url=settings.REDIS_URL, prefix=redis_store.prefix
-    )
+    other = another_process(redis_store, settings)
     assert await other.delete(session.session_id)
     response = await session.post(
         {
