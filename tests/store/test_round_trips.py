@@ -45,6 +45,14 @@ async def redis_store(settings, redis_url: str) -> AsyncIterator[RedisSessionSto
     get_bus.cache_clear()
 
 
+@pytest.fixture
+async def warm(mcp_client: McpClient, redis_store: RedisSessionStore) -> McpClient:
+    """A session that has made one call already (this process keeps its record)."""
+    await mcp_client.initialize()
+    await mcp_client.tool_text("echo", {"message": "warm"})
+    return mcp_client
+
+
 def another_process(store: RedisSessionStore, settings) -> RedisSessionStore:
     """The same Redis and prefix seen by a store object of its own, as another process has."""
     return RedisSessionStore(
@@ -89,12 +97,8 @@ async def test_each_step_did_its_work_in_those_round_trips(mcp_client: McpClient
     assert await get_bus().exists(session_id, "g") is False
 
 
-async def test_a_call_takes_one_round_trip_its_state_write_included(
-    mcp_client: McpClient, redis_store
-) -> None:
-    session = mcp_client
-    await session.initialize()
-    await session.tool_text("echo", {"message": "warm"})
+async def test_a_call_takes_one_round_trip_its_state_write_included(warm: McpClient, redis_store) -> None:
+    session = warm
     # The session's touch (with the last exchange's traffic entry ahead of it) ...
     assert await round_trips(session.rpc("tools/list")) == 1
     # ... and for echo, a blind tool run on the record this process read, its touch and its
@@ -107,11 +111,9 @@ async def test_a_call_takes_one_round_trip_its_state_write_included(
 
 
 async def test_a_call_on_a_record_changed_elsewhere_runs_again_on_the_fresh_one(
-    mcp_client: McpClient, redis_store, settings
+    warm: McpClient, redis_store, settings
 ) -> None:
-    session = mcp_client
-    await session.initialize()
-    await session.tool_text("echo", {"message": "warm"})
+    session = warm
     # Another process (its own store object) changes the record: the version moves.
     other = another_process(redis_store, settings)
     assert await other.update(session.session_id, log_level="debug")
@@ -123,12 +125,8 @@ async def test_a_call_on_a_record_changed_elsewhere_runs_again_on_the_fresh_one(
     await other.close()
 
 
-async def test_a_call_on_a_record_deleted_elsewhere_is_404(
-    mcp_client: McpClient, redis_store, settings
-) -> None:
-    session = mcp_client
-    await session.initialize()
-    await session.tool_text("echo", {"message": "warm"})
+async def test_a_call_on_a_record_deleted_elsewhere_is_404(warm: McpClient, redis_store, settings) -> None:
+    session = warm
     other = another_process(redis_store, settings)
     assert await other.delete(session.session_id)
     response = await session.post(
@@ -144,10 +142,8 @@ async def test_a_call_on_a_record_deleted_elsewhere_is_404(
     await other.close()
 
 
-async def test_concurrent_calls_on_one_record_all_commit(mcp_client: McpClient, redis_store) -> None:
-    session = mcp_client
-    await session.initialize()
-    await session.tool_text("echo", {"message": "warm"})
+async def test_concurrent_calls_on_one_record_all_commit(warm: McpClient, redis_store) -> None:
+    session = warm
     before = SENT.round_trips
     answers = await asyncio.gather(*(session.tool_text("echo", {"message": f"m{i}"}) for i in range(20)))
     assert all(answer.endswith(f"m{i}") for i, answer in enumerate(answers))
