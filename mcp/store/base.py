@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -341,9 +342,10 @@ class SessionStore:
         """In one atomic step, if the session is live and unchanged since ``cached`` gave
         ``seen`` (this process's own writes since do not count): touch it (as ``get`` does)
         and set ``state``'s keys of its app state; ``COMMITTED``. ``GONE`` when it is not live
-        (nothing written), ``STALE`` when another process changed it (nothing written: run the
-        call again on a fresh ``get``). Writes made this way do not count as changes: they are
-        the blind writes of calls that never read them back."""
+        (nothing written), ``STALE`` when another process changed it (nothing written;
+        ``cached`` then gives the record as it is now, read in the same step). Writes made
+        this way do not count as changes: they are the blind writes of calls that never read
+        them back."""
         raise NotImplementedError("this store keeps no cached records to commit against")
 
     async def delete_if(self, session_id: str, claim: Claim, *, then: LuaStep | None = None) -> str:
@@ -416,7 +418,16 @@ class DeferredState:
         self.writes[key] = value
         return True
 
-    async def commit(self) -> str:
-        """``SessionStore.commit`` of what was kept (once)."""
-        writes, self.writes = self.writes or {}, None
-        return await self.store.commit(self.session_id, self.seen, writes)
+    async def commit(self, still_fits: Callable[[Session], bool]) -> str:
+        """``SessionStore.commit`` of what was kept. When another process changed the record,
+        the call stands if the record as it is now passes ``still_fits`` (it would have run the
+        same way): then it commits against that (a few times at most); else ``STALE``."""
+        writes = self.writes or {}
+        for _ in range(3):
+            outcome = await self.store.commit(self.session_id, self.seen, writes)
+            fresh = self.store.cached(self.session_id) if outcome == STALE else None
+            if fresh is None or not still_fits(fresh[0]):
+                break
+            self.seen = fresh[1]
+        self.writes = None
+        return outcome

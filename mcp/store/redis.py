@@ -171,14 +171,16 @@ return redis.call('HGETALL', KEYS[1])
 )
 
 # KEYS: as TOUCH. ARGV: as TOUCH, then the version the caller read, field, value, ...
-# Returns 1 (touched and written), 0 (not live) or -1 (the version moved: nothing done).
-# Its writes leave the version as it is (see SessionStore.commit).
+# Returns 1 (touched and written), 0 (not live) or, when the version moved, the record's fields
+# as they are now (nothing done). Its writes leave the version as it is (see SessionStore.commit).
 COMMIT = Script(
     _LIVE
     + _TOUCH
     + """
 if not live(KEYS[1]) then return 0 end
-if tonumber(redis.call('HGET', KEYS[1], 'v') or '0') ~= tonumber(ARGV[5]) then return -1 end
+if tonumber(redis.call('HGET', KEYS[1], 'v') or '0') ~= tonumber(ARGV[5]) then
+  return redis.call('HGETALL', KEYS[1])
+end
 touch()
 if #ARGV > 5 then redis.call('HSET', KEYS[1], unpack(ARGV, 6)) end
 return 1
@@ -550,25 +552,27 @@ class RedisSessionStore(SessionStore):
         for key, value in state.items():
             pairs += [STATE + key, _encode(value)]
         with unavailable_on_error("commit"):
-            done = int(
-                await self._run(
-                    COMMIT,
-                    [
-                        self._record(session_id),
-                        self._index(session_id),
-                        self._sessions,
-                        self._log(session_id),
-                    ],
-                    [repr(time.time()), self.timeout, session_id, self.ttl_ms, version, *pairs],
-                )
+            done = await self._run(
+                COMMIT,
+                [
+                    self._record(session_id),
+                    self._index(session_id),
+                    self._sessions,
+                    self._log(session_id),
+                ],
+                [repr(time.time()), self.timeout, session_id, self.ttl_ms, version, *pairs],
             )
-        if done == 1:
+        if isinstance(done, list):
+            # Changed elsewhere: what it is now is kept, for the caller to judge (``cached``).
+            self._remember(session_id, dict(zip(done[::2], done[1::2], strict=True)))
+            return STALE
+        if int(done) == 1:
             fields = self._recent.get(session_id)
             if fields is not None:
                 fields.update(zip(pairs[::2], pairs[1::2], strict=True))
             return COMMITTED
         self._recent.pop(session_id, None)
-        return GONE if done == 0 else STALE
+        return GONE
 
     async def _set_fields(self, session_id: str, pairs: list[str]) -> bool:
         with unavailable_on_error("update"):

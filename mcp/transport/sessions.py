@@ -104,9 +104,13 @@ def cached_session(
     if tool is None or not tool.blind or "task" in message.params:
         return None
     found = store.cached(session_header(request))
-    if found is None or not sessions.owns(found[0], info.principal) or not faults.quiet(found[0]):
-        return None
-    return found
+    return found if found is not None and runs_on_cache(found[0], info) else None
+
+
+def runs_on_cache(session: Session, info: RequestInfo) -> bool:
+    """Whether a blind call runs on ``session`` as it would after a lookup: the caller's, and
+    nothing (no fault) that the lookup path would apply first."""
+    return sessions.owns(session, info.principal) and faults.quiet(session)
 
 
 async def post(
@@ -168,12 +172,12 @@ async def post(
     # Shielded: a client that disconnects must not cancel the request (it may resume).
     answer = await asyncio.shield(stream.decided)
     if deferred is not None:
-        committed = await deferred.commit()
+        committed = await deferred.commit(lambda fresh: runs_on_cache(fresh, info))
         if committed == GONE:
             raise SessionNotFound(headers={"Mcp-Session-Id": session.id})
         if committed == STALE:
-            # Changed by another process since this one read it (a fault profile, say, that this
-            # request must meet): nothing was written, and the call runs again, as usual.
+            # Changed by another process in a way this call must meet (a fault profile, say):
+            # nothing was written, and the call runs again, as usual.
             return await post(request, info, payload, accepts_json, accepts_sse, speculate=False)
     if isinstance(answer, JsonAnswer):
         return answer_response(answer.message)

@@ -110,15 +110,16 @@ async def test_a_call_takes_one_round_trip_its_state_write_included(warm: McpCli
     assert await round_trips(session.tool_text("replayLastEcho")) == 1
 
 
-async def test_a_call_on_a_record_changed_elsewhere_runs_again_on_the_fresh_one(
+async def test_a_call_on_a_record_changed_elsewhere_commits_against_the_fresh_one(
     warm: McpClient, redis_store, settings
 ) -> None:
     session = warm
     # Another process (its own store object) changes the record: the version moves.
     other = another_process(redis_store, settings)
     assert await other.update(session.session_id, log_level="debug")
-    # The commit finds the change and writes nothing; the call runs again as usual.
-    assert await round_trips(session.tool_text("echo", {"message": "again"})) == 3
+    # The commit finds the change, writes nothing and reads the record as it is now; nothing
+    # there changes how echo runs, so it commits against that: one more round trip, no rerun.
+    assert await round_trips(session.tool_text("echo", {"message": "again"})) == 2
     found = await redis_store.get(session.session_id, touch=False)
     assert found is not None and found.state["last_echo"] == "again" and found.log_level == "debug"
     assert await round_trips(session.tool_text("echo", {"message": "after"})) == 1
@@ -229,9 +230,12 @@ async def test_commit_counts_only_other_processes_changes(redis_store: RedisSess
     _, seen = redis_store.cached(created.id)
     assert await other.set_state(created.id, "theirs", 2)
     assert await redis_store.commit(created.id, seen, {"blind": "b"}) == "stale"
-    assert redis_store.cached(created.id) is None
+    # Nothing was written; the record as it is now was read in the same step.
+    fresh, seen = redis_store.cached(created.id)
+    assert fresh.state == {"mine": 1, "blind": "a", "theirs": 2}
+    assert await redis_store.commit(created.id, seen, {"blind": "b"}) == "committed"
     found = await redis_store.get(created.id, touch=False)
-    assert found is not None and found.state == {"mine": 1, "blind": "a", "theirs": 2}
+    assert found is not None and found.state == {"mine": 1, "blind": "b", "theirs": 2}
     # A record deleted since: gone, and nothing is written.
     await redis_store.get(created.id)
     _, seen = redis_store.cached(created.id)
