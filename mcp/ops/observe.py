@@ -116,6 +116,12 @@ def find_header(headers: Any, name: bytes) -> bytes | None:
     return None
 
 
+def header_text(headers: Any, name: bytes) -> str | None:
+    """``find_header`` as text (None when absent or empty)."""
+    raw = find_header(headers, name)
+    return raw.decode("latin-1") if raw else None
+
+
 class Exchange:
     """One HTTP exchange as seen on the wire (bounded), kept raw until something reads it."""
 
@@ -185,14 +191,15 @@ class Observer:
     ) -> None:
         ms = (time.perf_counter() - exchange.started) * 1000
         info = scope.get(scope_keys.INFO)
-        # The request's headers as the MCP view parsed them (lower-case names), when it ran.
+        # The request's headers as the MCP view parsed them (lower-case names), when it ran:
+        # then the raw ones need no second look.
         parsed = info.headers if info is not None else None
-        session_id = parsed.get("mcp-session-id") if parsed is not None else None
-        if not session_id:
-            raw_session = find_header(scope.get("headers", ()), SESSION_HEADER) or find_header(
-                exchange.response_headers, SESSION_HEADER
-            )
-            session_id = raw_session.decode("latin-1") if raw_session else None
+        if parsed is not None:
+            session_id = parsed.get("mcp-session-id")
+        else:
+            session_id = header_text(scope.get("headers", ()), SESSION_HEADER)
+        if not session_id:  # initialize: the id the answer gave
+            session_id = header_text(exchange.response_headers, SESSION_HEADER)
         path = scope["path"]
         if not session_id and path == "/messages":
             query = parse_qs(scope.get("query_string", b"").decode("latin-1"))

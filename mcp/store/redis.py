@@ -345,6 +345,11 @@ return gone
 )
 
 
+def _version(fields: dict[str, Any]) -> int:
+    """A record's version as its fields hold it (absent until its first field write)."""
+    return int(fields.get("v") or 0)
+
+
 def _encode(value: Any) -> str:
     return orjson.dumps(value).decode()
 
@@ -536,6 +541,21 @@ class RedisSessionStore(SessionStore):
         if len(recent) > MAX_CACHED:
             recent.popitem(last=False)
 
+    def _follow(self, session_id: str, changed: dict[str, str], version: int | None) -> None:
+        """This process's own write of ``changed`` applied to the kept record, so that it stays
+        current; ``version`` is what the write moved the record's version to (None: it did not
+        move it). A version that moved further means another process wrote too: the kept
+        record is dropped (the next call reads it afresh)."""
+        kept = self._recent.get(session_id)
+        if kept is None:
+            return
+        if version is not None:
+            if version != _version(kept) + 1:
+                del self._recent[session_id]
+                return
+            kept["v"] = str(version)
+        kept.update(changed)
+
     def cached(self, session_id: str) -> tuple[Session, Any] | None:
         # ``seen`` is the kept fields themselves: this process's own writes update them in
         # place (their version included), a fresh read replaces them.
@@ -547,10 +567,8 @@ class RedisSessionStore(SessionStore):
     async def commit(self, session_id: str, seen: Any, state: dict[str, Any]) -> str:
         # The queued write-behind goes first, so the version it moves is counted in ``seen``.
         self._writes.send()
-        version = int(seen.get("v") or 0)
-        pairs: list[str] = []
-        for key, value in state.items():
-            pairs += [STATE + key, _encode(value)]
+        changed = {STATE + key: _encode(value) for key, value in state.items()}
+        pairs = [item for pair in changed.items() for item in pair]
         with unavailable_on_error("commit"):
             done = await self._run(
                 COMMIT,
@@ -560,16 +578,14 @@ class RedisSessionStore(SessionStore):
                     self._sessions,
                     self._log(session_id),
                 ],
-                [repr(time.time()), self.timeout, session_id, self.ttl_ms, version, *pairs],
+                [repr(time.time()), self.timeout, session_id, self.ttl_ms, _version(seen), *pairs],
             )
         if isinstance(done, list):
             # Changed elsewhere: what it is now is kept, for the caller to judge (``cached``).
             self._remember(session_id, dict(zip(done[::2], done[1::2], strict=True)))
             return STALE
         if int(done) == 1:
-            fields = self._recent.get(session_id)
-            if fields is not None:
-                fields.update(zip(pairs[::2], pairs[1::2], strict=True))
+            self._follow(session_id, changed, None)
             return COMMITTED
         self._recent.pop(session_id, None)
         return GONE
@@ -581,15 +597,10 @@ class RedisSessionStore(SessionStore):
                     SET_FIELDS, [self._record(session_id)], [repr(time.time()), self.timeout, *pairs]
                 )
             )
-        fields = self._recent.get(session_id)
-        if fields is not None:
-            # Our own write, right after what we read, keeps the kept record current; any other
-            # change in between makes it unusable.
-            if version and int(fields.get("v") or 0) == version - 1:
-                fields.update(zip(pairs[::2], pairs[1::2], strict=True))
-                fields["v"] = str(version)
-            else:
-                self._recent.pop(session_id, None)
+        if version:
+            self._follow(session_id, dict(zip(pairs[::2], pairs[1::2], strict=True)), version)
+        else:
+            self._recent.pop(session_id, None)
         return bool(version)
 
     @staticmethod
@@ -641,12 +652,10 @@ class RedisSessionStore(SessionStore):
         keys: list[str] = []
         args: list[Any] = [repr(time.time()), self.timeout]
         for session_id, changed in fields.items():
-            kept = self._recent.get(session_id) if changed else None
-            if kept is not None:
-                # These writes go ahead of any later command: the kept record follows them
-                # (the script moves the version by one for each session whose fields it sets).
-                kept.update(changed)
-                kept["v"] = str(int(kept.get("v") or 0) + 1)
+            if changed and session_id in self._recent:
+                # These writes go ahead of any later command, and the script moves the
+                # version by one for each session whose fields it sets.
+                self._follow(session_id, changed, _version(self._recent[session_id]) + 1)
         for session_id, blobs in logs.items():
             keys += [self._record(session_id), self._log(session_id)]
             args += [caps.get(session_id, 1), frame(blobs), len(fields[session_id])]

@@ -34,7 +34,7 @@ def is_trusted_proxy(addr: str) -> bool:
 
 def client_address(peer: str, headers: Mapping[str, str]) -> str:
     """The peer, or, behind trusted proxies, the nearest untrusted X-Forwarded-For hop
-    (``headers`` under lower-case names)."""
+    (``headers`` answers ``get`` for the lower-case name, as Django's ``request.headers`` does)."""
     if not peer or not is_trusted_proxy(peer):
         return peer
     hops = [hop.strip() for hop in headers.get("x-forwarded-for", "").split(",") if hop.strip()]
@@ -46,6 +46,4 @@ def client_address(peer: str, headers: Mapping[str, str]) -> str:
 
 def request_address(request: HttpRequest) -> str:
     """``client_address`` of a Django request (any view, not only the MCP endpoint's)."""
-    peer = str(request.META.get("REMOTE_ADDR") or "")
-    forwarded = request.headers.get("X-Forwarded-For", "")
-    return client_address(peer, {"x-forwarded-for": forwarded} if forwarded else {})
+    return client_address(str(request.META.get("REMOTE_ADDR") or ""), request.headers)

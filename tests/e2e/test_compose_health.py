@@ -30,6 +30,7 @@ from dockerfile_parse import DockerfileParser
 
 from tests.e2e.deps import REPO
 from tests.e2e.live import console_script_argv, start_server
+from tests.e2e.oauth_flow import INITIALIZE, mcp_post
 
 pytestmark = pytest.mark.e2e
 
@@ -137,20 +138,7 @@ def test_prometheus_scrapes_each_replica_by_its_address_and_finds_the_dashboards
     assert str(discovery["port"]) == services["mcp-echo"]["labels"][LABEL + "server.port"]
     with httpx.Client(base_url=server.url, timeout=10) as http:
         # Some traffic first, so every labelled series exists.
-        http.post(
-            "/mcp",
-            headers={"Accept": "application/json, text/event-stream", "Content-Type": "application/json"},
-            json={
-                "jsonrpc": "2.0",
-                "id": 1,
-                "method": "initialize",
-                "params": {
-                    "protocolVersion": "2025-06-18",
-                    "capabilities": {},
-                    "clientInfo": {"name": "t", "version": "1"},
-                },
-            },
-        )
+        mcp_post(http, None, INITIALIZE)
         answer = http.get(
             job.get("metrics_path", "/metrics"), headers={"Host": f"{REPLICA_ADDRESS}:{discovery['port']}"}
         )
