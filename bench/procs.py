@@ -79,6 +79,10 @@ class Running:
         if self.handle is not None:
             self.handle.close()
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the process and its descendants have used so far."""
+        return sum(_cpu(pid) for pid in [self.pid, *_descendants(self.pid)])
+
     def rss_kib(self) -> int:
         """Resident memory of the process and all its descendants (workers), in KiB."""
         return sum(_rss(pid) for pid in [self.pid, *_descendants(self.pid)])
@@ -113,6 +117,15 @@ def _rss(pid: int) -> int:
     except (OSError, ValueError):
         pass
     return 0
+
+
+def _cpu(pid: int) -> float:
+    try:
+        # Fields after the command name (which may hold spaces): utime and stime are 14 and 15.
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 def _descendants(pid: int) -> list[int]:

@@ -113,6 +113,20 @@ def markdown(outcome: dict) -> str:
                 med(key, "S6", "p99_ms", 1),
             )
         )
+    lines += [
+        "",
+        "The server's CPU time (user + system, read from /proc around each wrk run) per good "
+        "answer: what each answer costs the server's core, which other jobs on the machine move "
+        "far less than they move throughput.",
+        "",
+        "| server | S1 µs/request | S3 µs/session | S6 µs/request |",
+        "|---|---:|---:|---:|",
+    ]
+    for key in keys:
+        if key in WORKERS or key == "bare":
+            continue
+        cpu = [med(key, scenario, "cpu_us") for scenario in ("S1", "S3", "S6")]
+        lines.append(row(labels[key], *cpu))
     idle = [k for k in keys if runs(outcome, k, "S4") or runs(outcome, k, "S5")]
     if idle:
         lines += [

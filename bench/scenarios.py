@@ -85,10 +85,17 @@ def sessions_file(server: Server, count: int, name: str) -> Path:
     return path
 
 
+def cpu_us(summary: dict, count: float) -> float | None:
+    """The server's CPU time (user + system, its workers included) per ``count``, in µs."""
+    spent = summary.get("server_cpu_s")
+    return spent / count * 1e6 if spent is not None and count else None
+
+
 def throughput(summary: dict) -> dict:
     seconds = summary["seconds"] or 1.0
     return {
         "rps": summary.get("ok", 0) / seconds,
+        "cpu_us": cpu_us(summary, summary.get("ok", 0)),
         "p50_ms": summary["p50_us"] / 1000,
         "p99_ms": summary["p99_us"] / 1000,
         "non2xx": summary.get("non2xx", 0),
@@ -100,7 +107,8 @@ def throughput(summary: dict) -> dict:
 def wrk(
     server: Server, script: str, name: str, seconds: float, connections: int, threads: int = 1, **env: str
 ) -> dict:
-    return procs.run_wrk(
+    before = server.running.cpu_seconds()
+    summary = procs.run_wrk(
         server.port,
         script,
         threads=threads,
@@ -110,6 +118,8 @@ def wrk(
         cpus=server.target.client_cpus,
         log=server.raw / f"{name}-{time.strftime('%H%M%S')}.txt",
     )
+    summary["server_cpu_s"] = server.running.cpu_seconds() - before
+    return summary
 
 
 def warmup(server: Server, plan: Plan) -> None:
@@ -137,6 +147,7 @@ def s3(server: Server, plan: Plan) -> dict:
         # A server without DELETE is counted by cycles (its sessions are never freed).
         "sessions_s": sessions if server.target.deletes else cycles,
         "cycles_s": cycles,
+        "cpu_us": cpu_us(summary, summary.get("sessions" if server.target.deletes else "cycles", 0)),
         "failed": summary.get("failed", 0),
         "p99_ms": summary["p99_us"] / 1000,
         "socket_errors": summary["socket_errors"],

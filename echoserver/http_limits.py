@@ -10,6 +10,8 @@ protocol. Guarantees of ``HeaderLimitedHttpTools`` (the console script's ``http`
   being parsed: nothing past the limit is kept, and the application never sees the request.
 - Counted per request (keep-alive connections start again at zero); cost: two additions and
   two comparisons per header line.
+
+It also sends each response's head and first body part in one write (``echoserver.http_writes``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from __future__ import annotations
 import logging
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from echoserver.http_writes import HeadHeld
 
 logger = logging.getLogger("mcp.transport")
 
@@ -53,6 +57,10 @@ class HeaderLimitedHttpTools(HttpToolsProtocol):
         if self.head_count > self.max_headers or self.head_bytes > self.max_head_bytes:
             self.refuse_head()
         super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        super().on_headers_complete()
+        self.cycle.transport = HeadHeld(self.transport)
 
     def refuse_head(self) -> None:
         self.head_refused = True

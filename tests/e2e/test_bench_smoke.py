@@ -42,7 +42,9 @@ def test_smoke_run_measures_every_scenario_and_writes_table_and_chart(tmp_path: 
         for scenario in ("S1", "S2"):
             run = by_scenario[scenario][0]
             assert run["rps"] > 0 and run["non2xx"] == 0 and run["bad"] == 0, (key, scenario, run)
+            assert run["cpu_us"] > 0, (key, scenario, run)  # the server's CPU per answer
         assert by_scenario["S3"][0]["sessions_s"] > 0 and by_scenario["S3"][0]["failed"] == 0
+        assert by_scenario["S3"][0]["cpu_us"] > 0
         assert by_scenario["S5"][0]["missed"] == 0
         assert by_scenario["S4"][0]["kib_per_session"] is not None
 
