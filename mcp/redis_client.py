@@ -36,7 +36,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.client import NEVER_DECODE
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import DataError, NoScriptError, ReadOnlyError, ResponseError
+from redis.exceptions import DataError, InvalidResponse, NoScriptError, ReadOnlyError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from mcp.errors import StoreUnavailable
@@ -165,30 +165,33 @@ class Multiplexer:
     """Short commands from concurrent tasks on one shared connection, pipelined.
 
     The commands asked during one event-loop turn are written together, and their replies
-    are read in order by one reader: Redis answers a connection's commands in the order it
-    received them. A command costs a few microseconds instead of a pooled connection's
-    acquire, release, retry and timeout layers (measured: about 45 µs of CPU each), and under
-    load many commands share each system call. redis-py has no such mode; its connection and
-    its hiredis reply parser do the protocol work here.
+    are handed out in order as they arrive: Redis answers a connection's commands in the
+    order it received them. A command costs a few microseconds instead of a pooled
+    connection's acquire, release, retry and timeout layers (measured: about 45 µs of CPU
+    each), and under load many commands share each system call. redis-py has no such mode:
+    it opens the connection here (TLS, AUTH, SELECT, whatever ``REDIS_URL`` says), then its
+    transport is handed to ``Replies``, which parses with hiredis (redis-py's own parser
+    library, set up as redis-py sets it up) in the transport's data callback and settles each
+    reply's future there, with no reading coroutine and no timeout context per reply.
 
     Only for commands that answer at once (scripts, reads and writes): never a blocking
     command, a subscription or a transaction, which would hold up every other caller.
 
     Guarantees: a reply goes to the command that asked it; an error reply (``ResponseError``)
-    fails only its command; a lost connection fails every command in flight with
-    ``ConnectionError`` (the callers' 503) and the next command opens a new connection; a
+    fails only its command; a lost connection, or one that answers nothing for the socket
+    timeout while commands wait, fails every command in flight with ``ConnectionError`` or
+    ``TimeoutError`` (the callers' 503) and the next command opens a new connection; a
     caller that is cancelled leaves its reply to be read and dropped.
     """
 
     def __init__(self, pool: aioredis.ConnectionPool) -> None:
         self._pool = pool
         self.loop = asyncio.get_running_loop()
-        self._conn: Any = None
+        self._conn: Replies | None = None
         self._connecting = asyncio.Lock()
         self._outgoing: list[bytes] = []
-        self._waiting: deque[asyncio.Future[Any]] = deque()
         self._flush_pending = False
-        self._reader: asyncio.Task[None] | None = None
+        self._timeout: float = pool.connection_kwargs.get("socket_timeout") or 10.0
 
     async def execute(self, *args: Any) -> Any:
         if self._conn is None:
@@ -204,73 +207,64 @@ class Multiplexer:
             answer.set_exception(RedisConnectionError("the Redis connection is not open"))
             return answer
         self._outgoing.append(pack(args))
-        self._waiting.append(answer)
+        conn.waiting.append(answer)
         if not self._flush_pending:
             self._flush_pending = True
-            self.loop.call_soon(self._flush, conn)
+            self.loop.call_soon(self._flush)
         return answer
 
     @property
     def connected(self) -> bool:
         return self._conn is not None
 
-    async def _connect(self) -> Any:
+    async def _connect(self) -> Replies:
         async with self._connecting:
             if self._conn is None:
                 conn = self._pool.connection_class(**self._pool.connection_kwargs)
                 await conn.connect()
                 await _load_scripts(conn)
-                self._conn = conn
+                self._conn = Replies.take_over(self, conn)
             return self._conn
 
-    def _flush(self, conn: Any) -> None:
+    def _flush(self) -> None:
         self._flush_pending = False
-        if not self._outgoing:
+        conn = self._conn
+        if not self._outgoing or conn is None:  # (queued on a connection that failed: failed with it)
             return
         data, self._outgoing = self._outgoing, []
-        if conn is not self._conn or conn._writer is None:
+        if conn.transport.is_closing():
             self._fail(conn, RedisConnectionError("the Redis connection was lost"))
             return
         try:
-            conn._writer.writelines(data)
+            conn.transport.writelines(data)
         except Exception as exc:
             self._fail(conn, exc)
             return
         SENT.round_trips += 1
         SENT.commands += len(data)
-        if self._reader is None or self._reader.done():
-            self._reader = self.loop.create_task(self._read(conn))
+        if conn.watchdog is None:
+            conn.watchdog = self.loop.call_later(self._timeout, self._watch, conn, conn.replies)
 
-    async def _read(self, conn: Any) -> None:
-        while self._waiting and conn is self._conn:
-            try:
-                reply = await conn.read_response()
-            except ResponseError as exc:
-                answer = self._waiting.popleft()
-                if not answer.done():
-                    answer.set_exception(exc)
-                continue
-            except BaseException as exc:
-                self._fail(conn, exc)
-                if isinstance(exc, asyncio.CancelledError):
-                    raise
-                return
-            answer = self._waiting.popleft()
-            if not answer.done():
-                answer.set_result(reply)
+    def _watch(self, conn: Replies, seen: int) -> None:
+        """Fail the connection if commands have waited a whole socket timeout with no reply."""
+        conn.watchdog = None
+        if conn is not self._conn or not conn.waiting:
+            return
+        if conn.replies == seen:
+            self._fail(conn, RedisTimeoutError(f"no reply from Redis within {self._timeout:g}s"))
+        else:
+            conn.watchdog = self.loop.call_later(self._timeout, self._watch, conn, conn.replies)
 
-    def _fail(self, conn: Any, exc: BaseException) -> None:
+    def _fail(self, conn: Replies, exc: BaseException) -> None:
         """Forget ``conn`` and fail everything sent or queued on it."""
         if conn is self._conn:
             self._conn = None
-        if conn._writer is not None:
-            conn._writer.close()
-            conn._writer = conn._reader = None
+            self._outgoing = []
+        conn.close()
         error = (
             exc if isinstance(exc, UNAVAILABLE) else RedisConnectionError(f"Redis connection failed: {exc!r}")
         )
-        waiting, self._waiting = self._waiting, deque()
-        self._outgoing = []
+        waiting, conn.waiting = conn.waiting, deque()
         for answer in waiting:
             if not answer.done():
                 answer.set_exception(error)
@@ -279,6 +273,89 @@ class Multiplexer:
         conn, self._conn = self._conn, None
         if conn is not None:
             self._fail(conn, RedisConnectionError("closed"))
+
+
+class Replies(asyncio.Protocol):
+    """The multiplexed connection's receiving side: the futures of the commands sent on it,
+    in order, settled as hiredis parses their replies out of each chunk of data."""
+
+    def __init__(self, lane: Multiplexer, transport: asyncio.Transport, reader: Any) -> None:
+        self.lane = lane
+        self.transport = transport
+        self.reader = reader
+        self.waiting: deque[asyncio.Future[Any]] = deque()
+        self.replies = 0
+        self.watchdog: asyncio.TimerHandle | None = None
+        self.stream: Any = None
+
+    @classmethod
+    def take_over(cls, lane: Multiplexer, conn: Any) -> Replies:
+        """The transport of redis-py's connection ``conn``, opened and handshaken, now read
+        here; ``conn`` lets go of it (it would close it when collected)."""
+        import hiredis
+
+        options: dict[str, Any] = {
+            "protocolError": InvalidResponse,
+            "replyError": conn._parser.parse_error,
+            "notEnoughData": _NOT_ENOUGH,
+        }
+        if conn.encoder.decode_responses:
+            options["encoding"] = conn.encoder.encoding
+            options["errors"] = conn.encoder.encoding_errors
+        transport = conn._writer.transport
+        replies = cls(lane, transport, hiredis.Reader(**options))
+        left = bytes(conn._reader._buffer)  # nothing, after the handshake's replies were read
+        transport.set_protocol(replies)
+        # The stream writer closes its transport when collected: kept alive with the transport.
+        replies.stream = conn._writer
+        conn._writer = conn._reader = None
+        if left:
+            replies.data_received(left)
+        return replies
+
+    def data_received(self, data: bytes) -> None:
+        reader = self.reader
+        reader.feed(data)
+        waiting = self.waiting
+        while True:
+            try:
+                reply = reader.gets()
+            except Exception as exc:  # a protocol error: nothing after it can be trusted
+                self.lane._fail(self, exc)
+                return
+            if reply is _NOT_ENOUGH:
+                return
+            self.replies += 1
+            if isinstance(reply, RedisConnectionError) or (
+                type(reply) is list and reply and isinstance(reply[0], RedisConnectionError)
+            ):
+                self.lane._fail(self, reply if isinstance(reply, Exception) else reply[0])
+                return
+            if not waiting:  # a reply nobody asked for: the stream is out of step
+                self.lane._fail(self, RedisConnectionError("Redis sent a reply nobody asked for"))
+                return
+            answer = waiting.popleft()
+            if answer.done():
+                continue
+            if isinstance(reply, Exception):
+                answer.set_exception(reply)
+            else:
+                answer.set_result(reply)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.lane._fail(
+            self, RedisConnectionError(f"the Redis connection was lost: {exc!r}" if exc else "closed")
+        )
+
+    def close(self) -> None:
+        if self.watchdog is not None:
+            self.watchdog.cancel()
+            self.watchdog = None
+        if not self.transport.is_closing():
+            self.transport.close()
+
+
+_NOT_ENOUGH = object()
 
 
 _multiplexers: weakref.WeakKeyDictionary[Any, Multiplexer] = weakref.WeakKeyDictionary()

@@ -11,7 +11,7 @@ from redis.asyncio.connection import Connection
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import DataError, ResponseError
 
-from mcp.redis_client import Script, close_redis, get_redis, multiplexer, pack
+from mcp.redis_client import Script, close_client, close_redis, get_redis, multiplexer, pack
 from tests.support.redis_server import RedisServer
 
 ECHO_KEY = Script("return {KEYS[1], ARGV[1]}")
@@ -93,3 +93,31 @@ async def test_scripts_reload_after_a_flush_and_survive_a_restart(own_redis: Red
         assert await ECHO_KEY(made, ["k"], ["after"]) == ["k", "after"]
     finally:
         await close_redis(own_redis.url)
+
+
+async def test_a_connection_that_answers_nothing_fails_at_the_socket_timeout_then_is_replaced(
+    redis_url: str,
+) -> None:
+    import redis.asyncio as aioredis
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    quick = aioredis.Redis.from_pool(
+        aioredis.BlockingConnectionPool.from_url(redis_url, decode_responses=True, socket_timeout=0.5)
+    )
+    other = get_redis(redis_url)
+    try:
+        lane = multiplexer(quick)
+        await lane.execute("SET", "mux:paused", "1")
+        own_id = await lane.execute("CLIENT", "ID")
+        await other.execute_command("CLIENT", "PAUSE", "2000", "ALL")
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(RedisTimeoutError):
+            await lane.execute("GET", "mux:paused")
+        waited = asyncio.get_running_loop().time() - started
+        assert 0.4 < waited < 1.9  # the socket timeout (up to twice it), not the pause
+        await other.execute_command("CLIENT", "UNPAUSE")
+        assert await lane.execute("GET", "mux:paused") == "1"
+        assert await lane.execute("CLIENT", "ID") != own_id
+    finally:
+        await close_client(quick)
+        await close_redis(redis_url)
