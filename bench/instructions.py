@@ -8,7 +8,7 @@ cancels out. Each ``--rev`` is exported from git to a temporary directory and me
 this checkout's virtualenv, so revisions compare on the same interpreter and packages.
 
     python -m bench.instructions [--rev HEAD] [--rev 429be49 ...] [-n 1000]
-        [--scenarios call,churn,modern,call-redis,churn-redis]
+        [--scenarios call,churn,modern,call-redis,churn-redis,modern-redis]
 
 It needs valgrind (Debian's package) and, for the ``-redis`` scenarios, redis-server on the PATH (a
 private one is started on a free port). Slow: about a minute per measurement.
@@ -29,7 +29,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = REPO / ".venv" / "bin" / "python"
-SCENARIOS = ("call", "churn", "modern", "call-redis", "churn-redis")
+SCENARIOS = ("call", "churn", "modern", "call-redis", "churn-redis", "modern-redis")
 TOTAL = re.compile(r"Collected\s*:\s*(\d+)")
 
 

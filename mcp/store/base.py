@@ -248,21 +248,16 @@ class SessionStore:
                 client_addr=client_addr,
                 requests=1,
             )
-            if await self._add(session, limits or NO_LIMITS):
-                if kind != SESSION:
-                    await self._note_kind(session.id, kind)
+            if await self._add(session, limits or NO_LIMITS, kind):
                 return session
         raise StoreUnavailable("could not store a new session (is the store reachable?)")
 
     # Methods that backends must implement. ------------------------------------------------
 
-    async def _note_kind(self, session_id: str, kind: str) -> None:
-        """Remember that record ``session_id`` is a ``kind`` (not a session), for ``stats``."""
-        raise NotImplementedError("subclasses of SessionStore must provide _note_kind()")
-
-    async def _add(self, session: Session, limits: Limits) -> bool:
+    async def _add(self, session: Session, limits: Limits, kind: str) -> bool:
         """Store ``session`` unless its id exists (False) or ``limits`` forbid it
-        (``LimitReached``), in one atomic step; True when stored."""
+        (``LimitReached``), in one atomic step; True when stored. A record of another ``kind``
+        than a session is noted as one (for ``stats``) in the same step."""
         raise NotImplementedError("subclasses of SessionStore must provide _add()")
 
     async def get(self, session_id: str, *, touch: bool = True) -> Session | None:

@@ -99,7 +99,7 @@ class MemorySessionStore(SessionStore):
             return None
         return entry
 
-    async def _add(self, session: Session, limits: Limits) -> bool:
+    async def _add(self, session: Session, limits: Limits, kind: str) -> bool:
         if session.id in self._activity:
             return False
         if limits.total and len(self._activity) >= limits.total:
@@ -111,6 +111,8 @@ class MemorySessionStore(SessionStore):
         self._client_of[session.id] = session.client_key
         self._by_client.setdefault(session.client_key, set()).add(session.id)
         self._created_total += 1
+        if kind != SESSION:
+            self._kinds.setdefault(kind, set()).add(session.id)
         return True
 
     async def get(self, session_id: str, *, touch: bool = True) -> Session | None:
@@ -234,9 +236,6 @@ class MemorySessionStore(SessionStore):
                 session.requests = int(requests)
                 sessions.append(session)
         return sessions
-
-    async def _note_kind(self, session_id: str, kind: str) -> None:
-        self._kinds.setdefault(kind, set()).add(session_id)
 
     async def stats(self) -> StoreStats:
         now = time.time()

@@ -127,7 +127,15 @@ local function drop(prefix, sid)
 end
 """
 
-# KEYS: record, sessions, totals, client's sessions. ARGV: id, score, ttl ms, limit in all,
+# KEYS: the secret. ARGV: a new one. Returns the stored secret (the new one if none was).
+SECRET = Script("""
+redis.call('SET', KEYS[1], ARGV[1], 'NX')
+return redis.call('GET', KEYS[1])
+""")
+SECRET_KEPT = 60.0
+
+# KEYS: record, sessions, totals, client's sessions[, its kind's index when not a session].
+# ARGV: id, score, ttl ms, limit in all,
 # limit per client (0: none), live cutoff, field, value, ... Returns 1, 0 (id taken), -1/-2 (limit).
 ADD = Script("""
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
@@ -140,6 +148,7 @@ redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])
 redis.call('PEXPIRE', KEYS[4], ARGV[3])
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
 redis.call('HINCRBY', KEYS[3], 'created', 1)
+if KEYS[5] then redis.call('ZADD', KEYS[5], ARGV[2], ARGV[1]) end
 return 1
 """)
 
@@ -410,6 +419,8 @@ class RedisSessionStore(SessionStore):
         # session id -> its record's fields as this process last read them (``cached``),
         # the newest MAX_CACHED only.
         self._recent: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        # name -> (shared secret, monotonic time until which it is used without a read)
+        self._secrets: dict[str, tuple[bytes, float]] = {}
         # (session id, log blob or None, log cap, field pairs to set)
         self._writes: WriteBehind[tuple[str, bytes | None, int, list[str]]] = WriteBehind(
             self._send_writes, what="traffic", delay=WRITE_DELAY if write_delay is None else write_delay
@@ -466,7 +477,7 @@ class RedisSessionStore(SessionStore):
             record["client_addr"] = record.get("owner") or ""
         return Session.from_record(session_id, record, float(record["last_activity"]))
 
-    async def _add(self, session: Session, limits: Limits) -> bool:
+    async def _add(self, session: Session, limits: Limits, kind: str) -> bool:
         pairs: list[str] = [
             "last_activity",
             repr(session.last_activity),
@@ -489,6 +500,7 @@ class RedisSessionStore(SessionStore):
                     self._sessions,
                     self._totals,
                     self._client_sessions(session.client_key),
+                    *([] if kind == SESSION else [self._kind_keys[kind]]),
                 ],
                 [
                     session.id,
@@ -739,10 +751,18 @@ class RedisSessionStore(SessionStore):
             )
 
     async def shared_secret(self, name: str) -> bytes:
-        key = f"{self.prefix}:secret:{name}"
+        """As the base class says; read from Redis at most once a ``SECRET_KEPT`` per process
+        (every stateless call mints or verifies state with it), so a secret lost with Redis's
+        data is agreed on again by every process within that time."""
+        now = time.monotonic()
+        kept = self._secrets.get(name)
+        if kept is not None and now < kept[1]:
+            return kept[0]
         with unavailable_on_error("shared_secret"):
-            await self.redis.set(key, secrets.token_hex(32), nx=True)
-            return bytes.fromhex(await self.redis.get(key))
+            found = await self._run(SECRET, [f"{self.prefix}:secret:{name}"], [secrets.token_hex(32)])
+        secret = bytes.fromhex(found)
+        self._secrets[name] = (secret, now + SECRET_KEPT)
+        return secret
 
     async def delete_if(self, session_id: str, claim: Claim, *, then: LuaStep | None = None) -> str:
         if then is not None and not self.runs(then):
@@ -785,10 +805,6 @@ class RedisSessionStore(SessionStore):
             for session_id, fields in zip(ids, records, strict=True)
             if self._live(fields, now)
         ]
-
-    async def _note_kind(self, session_id: str, kind: str) -> None:
-        with unavailable_on_error("create"):
-            await self.redis.zadd(self._kind_keys[kind], {session_id: time.time()})
 
     async def stats(self) -> StoreStats:
         cutoff = time.time() - self.timeout

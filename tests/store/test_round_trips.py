@@ -12,7 +12,9 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable
 
 import pytest
+import redis.asyncio as aioredis
 
+from mcp import figures
 from mcp.bus import OUTBOX, StreamClosed, get_bus
 from mcp.redis_client import SENT
 from mcp.sessions import operations
@@ -21,6 +23,7 @@ from mcp.store.base import Claim
 from mcp.store.redis import RedisSessionStore
 from mcp.traffic import record as traffic
 from tests.support.client import McpClient
+from tests.support.modern_client import modern_post
 
 
 @pytest.fixture
@@ -243,3 +246,27 @@ async def test_commit_counts_only_other_processes_changes(redis_store: RedisSess
     assert await redis_store.commit(created.id, seen, {"blind": "c"}) == "gone"
     assert await redis_store.get(created.id, touch=False) is None
     await other.close()
+
+
+async def test_a_stateless_call_minting_a_handle_takes_two_round_trips_all_multiplexed(
+    http, redis_store: RedisSessionStore, monkeypatch
+) -> None:
+    pooled: list[tuple] = []
+    original = aioredis.Redis.execute_command
+
+    async def counted(self, *args, **options):
+        pooled.append(args)
+        return await original(self, *args, **options)
+
+    monkeypatch.setattr(aioredis.Redis, "execute_command", counted)
+    arguments = {"name": "echo", "arguments": {"message": "hi"}}
+    first = await modern_post(http, "tools/call", arguments)  # the shared state key read once
+    assert first.status_code == 200
+    pooled.clear()
+    trips = await round_trips(modern_post(http, "tools/call", arguments))
+    # The handle's creation (its kind noted in the same script) and echo's state write; the
+    # shared state key is not read again, and nothing goes through a pooled connection.
+    assert trips == 2
+    assert pooled == []
+    stats = await redis_store.stats()
+    assert stats.active_by_kind[figures.STATE_HANDLE] == 2
