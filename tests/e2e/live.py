@@ -341,3 +341,22 @@ def get_headers(client: McpClient, **extra: str) -> dict[str, str]:
 def open_get(client: McpClient, **extra: str):
     """Open ``client``'s GET stream (an async context manager yielding an SseStream)."""
     return open_stream(client.http, "GET", client.path, headers=get_headers(client, **extra))
+
+
+def exchange(server: LiveServer, head: bytes) -> bytes:
+    """Send ``head`` (a whole request head) and read what comes back until the server closes."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as connection:
+        try:
+            connection.sendall(head)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # refused mid-send: the answer is already waiting
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+            if b"\r\n\r\n" in answer and not answer.startswith(b"HTTP/1.1 100"):
+                break
+        return answer
+
+
+def request_head(extra: list[bytes]) -> bytes:
+    return b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + b"".join(extra) + b"\r\n"

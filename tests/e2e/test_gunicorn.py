@@ -1,6 +1,7 @@
 """The README's gunicorn deployment, run for real: two uvicorn workers under gunicorn on a private
-Redis serve one session whichever worker a connection lands on, and SIGTERM drains them (open
-streams end with a retry hint, the master exits, the session stays in Redis)."""
+Redis serve one session whichever worker a connection lands on, refuse an oversized request head
+as the console script does (431), and SIGTERM drains them (open streams end with a retry hint,
+the master exits, the session stays in Redis)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.live import HOST, HTTP_TIMEOUT, open_get, start_server
+from tests.e2e.live import HOST, HTTP_TIMEOUT, exchange, open_get, request_head, start_server
 from tests.support.client import McpClient
 
 pytestmark = pytest.mark.e2e
@@ -27,7 +28,7 @@ def gunicorn_argv(port: int) -> list[str]:
         str(Path(sys.executable).parent / "gunicorn"),
         "echoserver.asgi:application",
         "-k",
-        "uvicorn_worker.UvicornWorker",
+        "echoserver.gunicorn_worker.Worker",
         "-w",
         "2",
         "-b",
@@ -54,6 +55,10 @@ async def test_two_gunicorn_workers_share_sessions_and_drain_on_sigterm(
                 own = McpClient(http, session_id=client.session_id, protocol=client.protocol)
                 assert (await own.tool_text("echo", {"message": f"call {n}"})).endswith(f"call {n}")
                 served_by.add((await http.get("/status.json")).json()["answered_by"])
+        # The console script's HTTP settings: 200 header lines (over MCP_MAX_HEADERS) refused
+        # before the application, no server header.
+        refused = exchange(server, request_head([b"X-H-%d: v\r\n" % i for i in range(200)]))
+        served = exchange(server, request_head([]))
         async with httpx.AsyncClient(base_url=server.url, timeout=HTTP_TIMEOUT) as http:
             own = McpClient(http, session_id=client.session_id, protocol=client.protocol)
             assert (await own.tool_text("replayLastEcho")).endswith(f"call {CALLS - 1}")
@@ -68,6 +73,8 @@ async def test_two_gunicorn_workers_share_sessions_and_drain_on_sigterm(
         except subprocess.TimeoutExpired:
             pytest.fail(f"gunicorn did not exit after SIGTERM:\n{server.log()}")
         assert len(served_by) == 2, f"one worker answered every connection: {served_by}"
+        assert refused.startswith(b"HTTP/1.1 431 "), refused[:200]
+        assert not served.lower().count(b"\r\nserver:"), served[:400]
     finally:
         server.stop()
     log = server.log()

@@ -6,13 +6,12 @@ few very long ones; the application never sees them, and the process keeps answe
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from tests.e2e.live import HTTP_TIMEOUT, LiveServer, console_script_argv, start_server
+from tests.e2e.live import HTTP_TIMEOUT, LiveServer, console_script_argv, exchange, request_head, start_server
 
 pytestmark = pytest.mark.e2e
 
@@ -22,25 +21,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     live = start_server(tmp_path_factory.mktemp("heads"), argv=console_script_argv)
     yield live
     live.stop()
-
-
-def exchange(server: LiveServer, head: bytes) -> bytes:
-    """Send ``head`` (a whole request head) and read what comes back until the server closes."""
-    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as connection:
-        try:
-            connection.sendall(head)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # refused mid-send: the answer is already waiting
-        answer = b""
-        while chunk := connection.recv(65536):
-            answer += chunk
-            if b"\r\n\r\n" in answer and not answer.startswith(b"HTTP/1.1 100"):
-                break
-        return answer
-
-
-def request_head(extra: list[bytes]) -> bytes:
-    return b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + b"".join(extra) + b"\r\n"
 
 
 @pytest.mark.parametrize(
