@@ -79,13 +79,17 @@ class Running:
         if self.handle is not None:
             self.handle.close()
 
+    def tree(self) -> list[int]:
+        """The process and all its descendants (workers)."""
+        return [self.pid, *_descendants(self.pid)]
+
     def cpu_seconds(self) -> float:
         """CPU time (user + system) the process and its descendants have used so far."""
-        return sum(_cpu(pid) for pid in [self.pid, *_descendants(self.pid)])
+        return sum(_cpu(pid) for pid in self.tree())
 
     def rss_kib(self) -> int:
         """Resident memory of the process and all its descendants (workers), in KiB."""
-        return sum(_rss(pid) for pid in [self.pid, *_descendants(self.pid)])
+        return sum(_rss(pid) for pid in self.tree())
 
 
 def start(command: list[str], *, port: int, log: Path, env: dict[str, str], cwd: Path) -> Running:

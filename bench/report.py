@@ -116,8 +116,8 @@ def markdown(outcome: dict) -> str:
     lines += [
         "",
         "The server's CPU time (user + system, read from /proc around each wrk run) per good "
-        "answer: what each answer costs the server's core, which other jobs on the machine move "
-        "far less than they move throughput.",
+        "answer: what each answer costs the server's core (time other jobs take from that core "
+        "is not counted in it, as it is in throughput).",
         "",
         "| server | S1 µs/request | S3 µs/session | S6 µs/request |",
         "|---|---:|---:|---:|",

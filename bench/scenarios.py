@@ -141,13 +141,12 @@ def s2(server: Server, plan: Plan) -> dict:
 def s3(server: Server, plan: Plan) -> dict:
     summary = wrk(server, "churn.lua", "s3", plan.s3, plan.s3_threads, threads=plan.s3_threads)
     seconds = summary["seconds"] or 1.0
-    cycles = summary.get("cycles", 0) / seconds
-    sessions = summary.get("sessions", 0) / seconds
+    # A server without DELETE is counted by cycles (its sessions are never freed).
+    counted = summary.get("sessions" if server.target.deletes else "cycles", 0)
     return {
-        # A server without DELETE is counted by cycles (its sessions are never freed).
-        "sessions_s": sessions if server.target.deletes else cycles,
-        "cycles_s": cycles,
-        "cpu_us": cpu_us(summary, summary.get("sessions" if server.target.deletes else "cycles", 0)),
+        "sessions_s": counted / seconds,
+        "cycles_s": summary.get("cycles", 0) / seconds,
+        "cpu_us": cpu_us(summary, counted),
         "failed": summary.get("failed", 0),
         "p99_ms": summary["p99_us"] / 1000,
         "socket_errors": summary["socket_errors"],

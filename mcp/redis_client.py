@@ -32,11 +32,12 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from django.conf import settings
+from redis._parsers.hiredis import NOT_ENOUGH_DATA
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.client import NEVER_DECODE
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import DataError, InvalidResponse, NoScriptError, ReadOnlyError
+from redis.exceptions import DataError, NoScriptError, ReadOnlyError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from mcp.errors import StoreUnavailable
@@ -170,9 +171,9 @@ class Multiplexer:
     connection's acquire, release, retry and timeout layers (measured: about 45 µs of CPU
     each), and under load many commands share each system call. redis-py has no such mode:
     it opens the connection here (TLS, AUTH, SELECT, whatever ``REDIS_URL`` says), then its
-    transport is handed to ``Replies``, which parses with hiredis (redis-py's own parser
-    library, set up as redis-py sets it up) in the transport's data callback and settles each
-    reply's future there, with no reading coroutine and no timeout context per reply.
+    transport is handed to ``Replies``, which parses with the hiredis reader redis-py made for
+    the connection, in the transport's data callback, and settles each reply's future there,
+    with no reading coroutine and no timeout context per reply.
 
     Only for commands that answer at once (scripts, reads and writes): never a blocking
     command, a subscription or a transaction, which would hold up every other caller.
@@ -291,26 +292,18 @@ class Replies(asyncio.Protocol):
     @classmethod
     def take_over(cls, lane: Multiplexer, conn: Any) -> Replies:
         """The transport of redis-py's connection ``conn``, opened and handshaken, now read
-        here; ``conn`` lets go of it (it would close it when collected)."""
-        import hiredis
-
-        options: dict[str, Any] = {
-            "protocolError": InvalidResponse,
-            "replyError": conn._parser.parse_error,
-            "notEnoughData": _NOT_ENOUGH,
-        }
-        if conn.encoder.decode_responses:
-            options["encoding"] = conn.encoder.encoding
-            options["errors"] = conn.encoder.encoding_errors
+        here with the hiredis reader redis-py made for it (its error classes, its decoding,
+        and any bytes it holds unparsed); ``conn`` lets go of both (it would close the
+        transport when collected). ``conn`` must use redis-py's hiredis parser (the project
+        depends on ``redis[hiredis]``)."""
         transport = conn._writer.transport
-        replies = cls(lane, transport, hiredis.Reader(**options))
+        replies = cls(lane, transport, conn._parser._reader)
         left = bytes(conn._reader._buffer)  # nothing, after the handshake's replies were read
         transport.set_protocol(replies)
         # The stream writer closes its transport when collected: kept alive with the transport.
         replies.stream = conn._writer
         conn._writer = conn._reader = None
-        if left:
-            replies.data_received(left)
+        replies.data_received(left)
         return replies
 
     def data_received(self, data: bytes) -> None:
@@ -323,7 +316,7 @@ class Replies(asyncio.Protocol):
             except Exception as exc:  # a protocol error: nothing after it can be trusted
                 self.lane._fail(self, exc)
                 return
-            if reply is _NOT_ENOUGH:
+            if reply is NOT_ENOUGH_DATA:
                 return
             self.replies += 1
             if isinstance(reply, RedisConnectionError) or (
@@ -353,9 +346,6 @@ class Replies(asyncio.Protocol):
             self.watchdog = None
         if not self.transport.is_closing():
             self.transport.close()
-
-
-_NOT_ENOUGH = object()
 
 
 _multiplexers: weakref.WeakKeyDictionary[Any, Multiplexer] = weakref.WeakKeyDictionary()
